@@ -93,6 +93,16 @@ export const ERRORS = {
     zh: 'XML 元素 {path} 的内容不符合规范：{detail}',
     en: 'unexpected content in the XML element {path}: {detail}',
   },
+  GOVGATE_CONTENT_TYPE_UNSUPPORTED: {
+    status: 415, area: 'wire',
+    zh: '不支持的 Content-Type {found}：应为 {expected}',
+    en: 'unsupported Content-Type {found}: expected {expected}',
+  },
+  GOVGATE_CONTENT_TYPE_MISMATCH: {
+    status: 400, area: 'wire',
+    zh: 'Content-Type 声明为 {expected}，但报文内容为 {found}',
+    en: 'the Content-Type says {expected} but the payload is {found}',
+  },
   GOVGATE_TOO_MANY_RECORDS: {
     status: 413, area: 'wire',
     zh: '批次记录数过多：上限 {limit} 条，实际 {found} 条',
@@ -363,8 +373,14 @@ export interface BilingualMessage {
   readonly en: string;
 }
 
-function fill(template: string, details: ErrorDetails): string {
+/**
+ * Free-text details come in both languages: `detail` is used in the Chinese message and
+ * `detailEn` (any `<name>En`) in the English one when present.
+ */
+function fill(template: string, details: ErrorDetails, lang: 'zh' | 'en'): string {
   return template.replace(/\{(\w+)\}/g, (whole, name: string) => {
+    const localized = `${name}En`;
+    if (lang === 'en' && Object.hasOwn(details, localized)) return describeValue(details[localized]);
     if (!Object.hasOwn(details, name)) return whole;
     return describeValue(details[name]);
   });
@@ -387,7 +403,7 @@ export function describeValue(value: unknown): string {
 
 export function errorMessage(code: ErrorCode, details: ErrorDetails = {}): BilingualMessage {
   const def: ErrorDef = ERRORS[code];
-  return { zh: fill(def.zh, details), en: fill(def.en, details) };
+  return { zh: fill(def.zh, details, 'zh'), en: fill(def.en, details, 'en') };
 }
 
 /** An error that carries a stable code; thrown by any layer, turned into an HTTP answer at the edge. */
