@@ -338,6 +338,21 @@ export const ERRORS = {
     zh: '部门 {dept} 的原始报文哈希链在第 {found} 条处断裂',
     en: 'the raw-payload hash chain of department {dept} breaks at entry {found}',
   },
+  GOVGATE_DB_UNSAFE_SETTING: {
+    status: 500, area: 'store',
+    zh: 'PostgreSQL 参数 {setting} 为 {found}，已确认的数据可能在断电或崩溃后丢失，网关拒绝启动：请设为 {expected}',
+    en: 'the PostgreSQL setting {setting} is {found}, so acknowledged data could be lost in a crash or power failure; refusing to start: set it to {expected}',
+  },
+  GOVGATE_DB_URL_INVALID: {
+    status: 500, area: 'store',
+    zh: '数据库连接串无效（{found}）：{detail}',
+    en: 'the database URL is invalid ({found}): {detail}',
+  },
+  GOVGATE_RECORD_STALE: {
+    status: 409, area: 'store',
+    zh: '记录 {found} 的数据版本 {dataVer} 低于已存储的数据版本 {expected}，未被采用（原始报文已保存）',
+    en: 'the record {found} has data version {dataVer}, older than the stored data version {expected}; it was not taken (the raw payload is kept)',
+  },
 
   // ── configuration ─────────────────────────────────────────────────────────────────────────────
   GOVGATE_CONFIG_INVALID: {

@@ -128,3 +128,13 @@ t.test('findings per record are capped', async (t) => {
   t.equal(r.findings.length, 11);
   t.match(r.findings[10]!.message.en, /190 more findings/);
 });
+
+t.test('date-times need an offset and a real calendar day', async (t) => {
+  const { isDateTime, isDate } = await import('../src/schemas/validate.js');
+  for (const ok of ['2026-03-02T09:15:00+08:00', '2026-03-02T01:15:00Z', '2024-02-29T00:00:00.123+08:00', '2000-02-29T23:59:59-05:00']) t.ok(isDateTime(ok), ok);
+  for (const bad of ['2026-03-02T09:15:00', '2026-03-02 09:15:00+08:00', '2026-02-29T09:15:00+08:00', '1900-02-29T00:00:00Z', '2026-04-31T00:00:00Z', '2026-03-02t09:15:00z', '2026-13-01T00:00:00Z', '2026-03-02T24:00:00Z']) t.notOk(isDateTime(bad), bad);
+  t.ok(isDate('2026-12-31'));
+  t.notOk(isDate('2026-11-31'));
+  const r = v.validateRecord(clone(exampleCase({ applyTime: '2026-02-30T09:00:00+08:00' })));
+  t.same(codes(r.findings), ['GOVGATE_FIELD_PATTERN']);
+});

@@ -5,15 +5,36 @@
  * normalised in place (strings trimmed, identifiers canonicalised), so the caller must own them.
  */
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
-import addFormatsModule from 'ajv-formats';
 import { finding, forRecord, hasErrors, pointer, type Finding } from './findings.js';
 import { envelopeSchema, recordSchema } from './json-schema.js';
 import { fieldAt, labelsAt } from './labels.js';
 import { applyRules, type RuleContext } from './rules/index.js';
 import { codesOf, isRecordType, RECORD_SPECS, RECORD_TYPES, SPEC_VERSION, SUPPORTED_SPEC_VERSIONS, type RecordType } from './spec/index.js';
 
-// ajv-formats ships CommonJS with a default export that TypeScript sees one level down.
-const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
+/**
+ * RFC 3339 with a mandatory offset and a real calendar day. Written here rather than taken from
+ * ajv-formats: its full mode costs more than the rest of the schema together on a case record
+ * (9 timestamps), and its fast mode accepts a space separator and a missing offset.
+ */
+const DATE_TIME = /^(\d{4})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d{1,9})?(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)$/;
+const DATE = /^(\d{4})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
+const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+function realDay(year: number, month: number, day: number): boolean {
+  if (day <= 28) return true;
+  if (month === 2 && day === 29) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return day <= DAYS_IN_MONTH[month - 1]!;
+}
+
+function calendarCheck(re: RegExp): (s: string) => boolean {
+  return (s) => {
+    const m = re.exec(s);
+    return m !== null && realDay(Number(m[1]), Number(m[2]), Number(m[3]));
+  };
+}
+
+export const isDateTime = calendarCheck(DATE_TIME);
+export const isDate = calendarCheck(DATE);
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -84,20 +105,30 @@ function valueAt(root: unknown, path: string): unknown {
   return cur;
 }
 
+/** Whitespace at either end, by the same definition String.prototype.trim uses, tested cheaply. */
+function needsTrim(s: string): boolean {
+  if (s.length === 0) return false;
+  const a = s.charCodeAt(0);
+  const b = s.charCodeAt(s.length - 1);
+  return a <= 0x20 || b <= 0x20 || a === 0x3000 || b === 0x3000 || (a >= 0x80 && s.trim().length !== s.length) || (b >= 0x80 && s.trim().length !== s.length);
+}
+
 /** Strings are trimmed: leading and trailing blanks carry no meaning in any element of the spec. */
 function trimStrings(value: Obj | unknown[]): void {
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
       const v = value[i];
-      if (typeof v === 'string') value[i] = v.trim();
-      else if (v !== null && typeof v === 'object') trimStrings(v as Obj);
+      if (typeof v === 'string') {
+        if (needsTrim(v)) value[i] = v.trim();
+      } else if (v !== null && typeof v === 'object') trimStrings(v as Obj);
     }
     return;
   }
-  for (const k of Object.keys(value)) {
+  for (const k in value) {
     const v = value[k];
-    if (typeof v === 'string') value[k] = v.trim();
-    else if (v !== null && typeof v === 'object') trimStrings(v as Obj);
+    if (typeof v === 'string') {
+      if (needsTrim(v)) value[k] = v.trim();
+    } else if (v !== null && typeof v === 'object') trimStrings(v as Obj);
   }
 }
 
@@ -196,7 +227,8 @@ export function createValidator(options: ValidatorOptions = {}): Validator {
     // Category requirements name fields declared one level up (if/then), which this check cannot see.
     strictRequired: false,
   });
-  addFormats(ajv, { mode: 'full', formats: ['date-time', 'date'] });
+  ajv.addFormat('date-time', { type: 'string', validate: isDateTime });
+  ajv.addFormat('date', { type: 'string', validate: isDate });
   ajv.addKeyword({ keyword: 'x-code-table', schemaType: 'string' });
 
   const recordValidators = new Map<RecordType, ValidateFunction>();
