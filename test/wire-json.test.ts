@@ -4,6 +4,8 @@ import { parseJsonStrict, type JsonResult } from '../src/schemas/wire/json.js';
 
 const parse = (text: string, maxDepth = 32): JsonResult => parseJsonStrict(text, { maxDepth });
 const code = (r: JsonResult): string => (r.ok ? 'OK' : r.finding.code);
+/** Test names must stay on one TAP line: escape U+2028 and friends. */
+const label = (text: string): string => JSON.stringify(text).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
 /** xorshift32, reproducible. */
 function random(seed: number): () => number {
@@ -41,8 +43,8 @@ const REJECT = [
 t.test('accepts valid JSON with the same value as JSON.parse', async (t) => {
   for (const text of ACCEPT) {
     const r = parse(text);
-    t.ok(r.ok, JSON.stringify(text));
-    if (r.ok) t.same(r.value, JSON.parse(text), `${JSON.stringify(text)} value`);
+    t.ok(r.ok, label(text));
+    if (r.ok) t.same(r.value, JSON.parse(text), `${label(text)} value`);
   }
   const zero = parse('[-0]');
   t.ok(zero.ok && Object.is((zero.value as number[])[0], -0), '-0 stays -0');
@@ -50,9 +52,9 @@ t.test('accepts valid JSON with the same value as JSON.parse', async (t) => {
 
 t.test('rejects malformed JSON with line and column', async (t) => {
   for (const text of REJECT) {
-    t.throws(() => JSON.parse(text), `JSON.parse also rejects ${JSON.stringify(text)}`);
+    t.throws(() => JSON.parse(text), `JSON.parse also rejects ${label(text)}`);
     const r = parse(text);
-    t.equal(code(r), 'GOVGATE_JSON_SYNTAX', JSON.stringify(text));
+    t.equal(code(r), 'GOVGATE_JSON_SYNTAX', label(text));
     if (!r.ok) {
       t.ok((r.finding.line ?? 0) >= 1 && (r.finding.column ?? 0) >= 1, 'has a position');
       t.notMatch(r.finding.message.en, /\{\w+\}/, 'placeholders filled');
@@ -164,7 +166,7 @@ t.test('random documents round-trip exactly as JSON.parse sees them', async (t) 
     text = spaces[rnd() % spaces.length] + text + spaces[rnd() % spaces.length];
     const r = parse(text);
     if (!r.ok) {
-      t.fail(`rejected ${text}: ${r.finding.message.en}`);
+      t.fail(`rejected ${label(text)}: ${r.finding.message.en}`);
       continue;
     }
     t.same(r.value, JSON.parse(text));
@@ -201,13 +203,13 @@ t.test('mutated documents: syntax verdicts agree with JSON.parse', async (t) => 
     }
     const r = parse(text);
     if (r.ok) {
-      if (!builtinOk) t.fail(`accepted what JSON.parse rejects: ${JSON.stringify(text)}`);
+      if (!builtinOk) t.fail(`accepted what JSON.parse rejects: ${label(text)}`);
       else t.same(r.value, builtin);
     } else {
       rejected++;
-      if (r.finding.code === 'GOVGATE_JSON_SYNTAX' && builtinOk) t.fail(`syntax error on what JSON.parse accepts: ${JSON.stringify(text)}`);
+      if (r.finding.code === 'GOVGATE_JSON_SYNTAX' && builtinOk) t.fail(`syntax error on what JSON.parse accepts: ${label(text)}`);
       if (!builtinOk && !['GOVGATE_JSON_SYNTAX', 'GOVGATE_NUL_CHARACTER', 'GOVGATE_JSON_DUPLICATE_KEY', 'GOVGATE_JSON_UNSAFE_NUMBER'].includes(r.finding.code)) {
-        t.fail(`unexpected code ${r.finding.code} for ${JSON.stringify(text)}`);
+        t.fail(`unexpected code ${r.finding.code} for ${label(text)}`);
       }
     }
   }

@@ -9,6 +9,17 @@ import { createValidator } from '../schemas/validate.js';
 import { loadDivisions, shippedDivisions } from '../schemas/spec/divisions.js';
 import { generateDocs } from '../schemas/docs.js';
 import { collectFiles, hasAnyError, readInput, renderText, validateFile } from './validate.js';
+import { runStart } from './start.js';
+import { runDemoPush } from './demo.js';
+import { loadConfig } from '../config/load.js';
+import { loadDepartments } from '../config/departments.js';
+import { formatProblems } from '../config/yaml-source.js';
+import { isGovgateError } from '../errors.js';
+import { openDb } from '../store/db.js';
+import { migrate } from '../store/migrate.js';
+import { verifyChain } from '../store/queries/verify-chain.js';
+import { applyMapping, sourceRecords } from '../pipeline/mapping.js';
+import { readDocument } from '../schemas/wire/index.js';
 
 function loadCatalogue(file: string): (code: string) => boolean {
   const codes = new Set(
@@ -87,6 +98,82 @@ export async function main(argv: readonly string[]): Promise<number> {
       } else process.stdout.write('generated docs are up to date\n');
     });
 
+  program
+    .command('start')
+    .description('启动网关（无配置时为演示模式：内嵌 PGlite、两个演示部门） / start the gateway (demo mode without a config)')
+    .option('--config <file>', '配置文件（也可用环境变量 GOVGATE_CONFIG） / config file (or GOVGATE_CONFIG)')
+    .action(async (opts: { config?: string }) => {
+      exitCode = await runStart(opts);
+    });
+
+  program
+    .command('demo')
+    .description('演示 / demo helpers')
+    .command('push')
+    .description('向运行中的演示网关推送样例数据 / push sample records to a running demo gateway')
+    .option('--url <url>', 'gateway address', 'http://127.0.0.1:8080')
+    .option('--departments <dir>', 'department files', 'config/departments')
+    .action(async (opts: { url: string; departments: string }) => {
+      exitCode = await runDemoPush({ url: opts.url, departmentsDir: opts.departments });
+    });
+
+  program
+    .command('audit')
+    .description('审计 / audit')
+    .command('verify')
+    .description('校验原始报文哈希链 / verify the raw-payload hash chains')
+    .option('--config <file>', 'config file (or GOVGATE_CONFIG)')
+    .option('--dept <code>', '只校验该部门 / only this department')
+    .action(async (opts: { config?: string; dept?: string }) => {
+      const file = opts.config ?? process.env['GOVGATE_CONFIG'];
+      const config = loadConfig(file === undefined ? {} : { file });
+      const db = await openDb(config.database.url === undefined ? { dataDir: config.database.dataDir, schema: config.database.schema } : { url: config.database.url, schema: config.database.schema });
+      try {
+        await migrate(db);
+        const reports = await verifyChain(db, opts.dept);
+        for (const r of reports) {
+          process.stdout.write(r.ok
+            ? `✓ ${r.dept}: ${r.entries} 条，哈希链完整 / entries, chain intact; head ${r.headHash ?? '-'}\n`
+            : `✗ ${r.dept}: 第 ${r.brokenAt ?? '?'} 条处断裂（${r.reason ?? '?'}） / chain broken at entry ${r.brokenAt ?? '?'} (${r.reason ?? '?'})\n`);
+        }
+        if (reports.length === 0) process.stdout.write('没有原始报文 / no raw payloads yet\n');
+        exitCode = reports.every((r) => r.ok) ? 0 : 1;
+      } finally {
+        await db.close();
+      }
+    });
+
+  program
+    .command('mapping')
+    .description('部门字段映射 / department mappings')
+    .command('test')
+    .description('显示每条记录映射前后的内容与校验结果 / show each record before and after mapping, and its validation')
+    .argument('<dept>', 'department code')
+    .argument('<file>', 'a payload in the department\'s own shape')
+    .option('--departments <dir>', 'department files', 'config/departments')
+    .action((dept: string, file: string, opts: { departments: string }) => {
+      const d = loadDepartments(opts.departments, process.env, { allowInlineSecrets: true }).find((x) => x.code === dept);
+      if (d === undefined) throw new CommanderError(2, 'govgate.dept', `部门 ${dept} 不存在 / no department ${dept} in ${opts.departments}`);
+      if (d.mapping === undefined) throw new CommanderError(2, 'govgate.dept', `部门 ${dept} 没有字段映射 / department ${dept} has no mapping`);
+      const read = readDocument(readInput(file), { maxBytes: 50 * 1024 * 1024, maxDepth: 64 });
+      if (!read.ok) {
+        process.stdout.write(renderText([{ file, records: 0, accepted: 0, rejected: 0, warnings: 0, payloadFindings: [read.finding], recordReports: [] }]));
+        exitCode = 1;
+        return;
+      }
+      const validator = createValidator({ divisions: shippedDivisions() });
+      let bad = 0;
+      sourceRecords(d.mapping, read.value).forEach((source, i) => {
+        const m = applyMapping(d.mapping!, source);
+        const v = validator.validateRecord(JSON.parse(JSON.stringify(m.record)) as unknown, i, m.recordType);
+        const findings = [...m.findings, ...v.findings];
+        if (findings.some((f) => f.severity === 'error')) bad++;
+        process.stdout.write(`── 第 ${i + 1} 条 record #${i + 1} ──\n映射前 before:\n${JSON.stringify(source, null, 2)}\n映射后 after:\n${JSON.stringify(m.record, null, 2)}\n`);
+        process.stdout.write(renderText([{ file: `${file} #${i + 1}`, records: 1, accepted: findings.some((f) => f.severity === 'error') ? 0 : 1, rejected: findings.some((f) => f.severity === 'error') ? 1 : 0, warnings: findings.filter((f) => f.severity === 'warning').length, payloadFindings: [], recordReports: [{ index: i, ok: !findings.some((f) => f.severity === 'error'), findings }] }]));
+      });
+      exitCode = bad === 0 ? 0 : 1;
+    });
+
   try {
     await program.parseAsync([...argv]);
   } catch (err) {
@@ -97,6 +184,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     if (err instanceof Error && (err as NodeJS.ErrnoException).code === 'ENOENT') {
       process.stderr.write(`文件不存在 / no such file: ${(err as NodeJS.ErrnoException).path ?? err.message}\n`);
+      return 2;
+    }
+    if (isGovgateError(err) && (err.code === 'GOVGATE_CONFIG_INVALID' || err.code === 'GOVGATE_MAPPING_INVALID')) {
+      process.stderr.write(`${formatProblems(err)}\n`);
       return 2;
     }
     throw err;

@@ -2,8 +2,10 @@
  * Bytes → validated records: the one path every payload takes, whether pushed, pulled or read
  * from a file by `govgate validate`. Pure: no I/O, no clock.
  */
-import type { Finding } from '../schemas/findings.js';
-import type { DocumentResult, Validator } from '../schemas/validate.js';
+import { forRecord, hasErrors, type Finding } from '../schemas/findings.js';
+import type { DocumentResult, RecordResult, Validator } from '../schemas/validate.js';
+import { applyMapping, sourceRecords, type CompiledMapping } from './mapping.js';
+import type { RecordType } from '../schemas/spec/index.js';
 import { readDocument } from '../schemas/wire/index.js';
 import { documentFromXml } from '../schemas/xml-form.js';
 
@@ -22,19 +24,53 @@ export interface IntakeResult {
   readonly document?: DocumentResult;
 }
 
+/**
+ * With a department `mapping`, a payload in the department's own shape is mapped: the mapping
+ * finds the source records in it and turns each into a standard record before validation. A
+ * payload already in the standard shape (a batch envelope or a single record) is read as such,
+ * so a department can move to the standard format without a flag day.
+ */
 export function intake(
   bytes: Uint8Array,
-  options: { contentType?: string; validator: Validator; limits?: IntakeLimits },
+  options: { contentType?: string; validator: Validator; limits?: IntakeLimits; mapping?: CompiledMapping; expectedType?: RecordType },
 ): IntakeResult {
   const limits = options.limits ?? DEFAULT_LIMITS;
   const read = readDocument(bytes, { ...(options.contentType === undefined ? {} : { contentType: options.contentType }), maxBytes: limits.maxBytes, maxDepth: limits.maxDepth });
   if (!read.ok) return { payloadFindings: [read.finding] };
   let value: unknown = read.value;
+  if (options.mapping !== undefined && !isSpecDocument(read.format, read.xmlRoot, value)) {
+    const document = mapped(options.mapping, value, options.validator);
+    return { format: read.format, encoding: read.encoding, payloadFindings: [], document };
+  }
   if (read.format === 'xml') {
     const converted = documentFromXml(read.xmlRoot ?? '', read.value);
     if (converted.findings.length > 0) return { format: 'xml', encoding: read.encoding, payloadFindings: converted.findings };
     value = converted.value;
   }
-  const document = options.validator.validateDocument(value);
+  const document = options.validator.validateDocument(value, options.expectedType);
   return { format: read.format, encoding: read.encoding, payloadFindings: document.findings, document };
+}
+
+function mapped(mapping: CompiledMapping, value: unknown, validator: Validator): DocumentResult {
+  const records = sourceRecords(mapping, value).map((source, index): RecordResult => {
+    const m = applyMapping(mapping, source);
+    if (hasErrors(m.findings)) {
+      const key = m.record['caseNo'] ?? m.record['itemCode'] ?? m.record['superviseNo'];
+      return {
+        index,
+        ...(m.recordType === undefined ? {} : { recordType: m.recordType }),
+        ...(typeof key === 'string' ? { key } : {}),
+        findings: forRecord(m.findings, index),
+        ok: false,
+      };
+    }
+    const r = validator.validateRecord(m.record, index, m.recordType);
+    return m.findings.length === 0 ? r : { ...r, findings: [...forRecord(m.findings, index, r.findings[0]?.recordKey), ...r.findings] };
+  });
+  return { kind: 'batch', findings: [], records };
+}
+
+function isSpecDocument(format: 'json' | 'xml', xmlRoot: string | undefined, value: unknown): boolean {
+  if (format === 'xml') return xmlRoot === 'batch' || xmlRoot === 'record';
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && (Object.hasOwn(value, 'specVersion') || Object.hasOwn(value, 'recordType'));
 }

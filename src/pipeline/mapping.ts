@@ -68,6 +68,24 @@ export interface CompiledMapping {
   readonly typeFrom?: { readonly from: Reader; readonly values: ReadonlyMap<string, RecordType> };
   /** @internal */
   readonly emptyAsAbsent: boolean;
+  /**
+   * Where the records sit in a payload, as JSON Pointer segments from the document (for XML: from
+   * the root element's content). Absent: a JSON array is a list of records, anything else is one.
+   */
+  readonly recordsAt?: readonly string[];
+}
+
+/** The source records of one payload, as the mapping locates them. */
+export function sourceRecords(m: CompiledMapping, document: unknown): unknown[] {
+  let cur: unknown = document;
+  if (m.recordsAt !== undefined) {
+    for (const seg of m.recordsAt) {
+      if (cur === null || typeof cur !== 'object' || Array.isArray(cur) || !Object.hasOwn(cur, seg)) return [];
+      cur = (cur as Record<string, unknown>)[seg];
+    }
+  }
+  // A repeated XML element reads as an array and a single one as an object: both are lists here.
+  return Array.isArray(cur) ? cur : cur === undefined || cur === '' ? [] : [cur];
 }
 
 // ── run time ──────────────────────────────────────────────────────────────────────────────────
@@ -284,7 +302,7 @@ const SPEC_FIELDS: ReadonlyMap<RecordType, ReadonlyMap<string, Field>> = new Map
 
 const TARGET_SEGMENT = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype', 'recordType']);
-const TOP_KEYS = ['recordType', 'recordTypeFrom', 'fields', 'codes', 'emptyAsAbsent'] as const;
+const TOP_KEYS = ['recordType', 'recordTypeFrom', 'recordsAt', 'fields', 'codes', 'emptyAsAbsent'] as const;
 const VALUE_KEYS = ['from', 'transform', 'codes', 'default'] as const;
 const EACH_KEYS = ['each', 'fields', 'transform', 'codes'] as const;
 
@@ -591,6 +609,15 @@ export function compileMapping(raw: unknown, where?: Locator): CompiledMapping {
     else c.problem(['emptyAsAbsent'], 'emptyAsAbsent 应为 true 或 false', 'emptyAsAbsent must be true or false');
   }
 
+  let recordsAt: string[] | undefined;
+  if (raw.recordsAt !== undefined) {
+    if (typeof raw.recordsAt === 'string' && /^(\/[^/]+)+$/.test(raw.recordsAt) && raw.recordsAt.length <= 200) {
+      recordsAt = raw.recordsAt.split('/').slice(1).map((x) => x.replace(/~1/g, '/').replace(/~0/g, '~'));
+    } else {
+      c.problem(['recordsAt'], `recordsAt 应为 JSON 指针（如 /RECORD），实际为 ${show(raw.recordsAt)}`, `recordsAt must be a JSON Pointer such as /RECORD, found ${show(raw.recordsAt)}`);
+    }
+  }
+
   c.codes(raw.codes);
   const plans = c.fields(raw.fields, ['fields'], '');
   if (c.problems.length > 0) throw problemsError('GOVGATE_MAPPING_INVALID', c.problems.map((p) => locate(where, p)));
@@ -599,6 +626,7 @@ export function compileMapping(raw: unknown, where?: Locator): CompiledMapping {
     recordTypes: recordType !== undefined ? [recordType] : typeFrom !== undefined ? [...new Set(typeFrom.values.values())] : [...RECORD_TYPES],
     plans,
     ...(typeFrom === undefined ? {} : { typeFrom }),
+    ...(recordsAt === undefined ? {} : { recordsAt }),
     emptyAsAbsent,
   };
 }

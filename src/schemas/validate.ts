@@ -75,7 +75,8 @@ export interface DocumentResult {
 
 export interface Validator {
   validateRecord(value: unknown, index?: number, expectedType?: RecordType): RecordResult;
-  validateDocument(value: unknown): DocumentResult;
+  /** `expectedType` types a single record that omits `recordType` (the type-specific routes). */
+  validateDocument(value: unknown, expectedType?: RecordType): DocumentResult;
 }
 
 const TYPE_NAMES: Record<string, { zh: string; en: string }> = {
@@ -291,9 +292,9 @@ export function createValidator(options: ValidatorOptions = {}): Validator {
     return result;
   }
 
-  function validateDocument(value: unknown): DocumentResult {
+  function validateDocument(value: unknown, expectedType?: RecordType): DocumentResult {
     if (isObj(value) && !Object.hasOwn(value, 'records') && !Object.hasOwn(value, 'specVersion')) {
-      return { kind: 'record', findings: [], records: [validateRecord(value, 0)] };
+      return { kind: 'record', findings: [], records: [validateRecord(value, 0, expectedType)] };
     }
     if (!isObj(value)) {
       const f = finding('error', 'GOVGATE_ENVELOPE_INVALID', { path: '', expected: '批次信封或单条记录（JSON 对象）', expectedEn: 'a batch envelope or a single record (a JSON object)', found: short(value) });

@@ -67,9 +67,10 @@ const fail = (f: Finding): { ok: false; finding: Finding } => ({ ok: false, find
 const TOKEN_RE = /^[a-z0-9!#$%&'*+.^_`|~-]+$/;
 
 /**
- * RFC 9110 media type with parameters. Lenient where leniency cannot change the meaning
- * (case, spaces and tabs anywhere, a trailing `;`), because the decision is re-checked against the
- * bytes; returns undefined when the type itself is malformed.
+ * RFC 9110 media type with parameters. Lenient where leniency cannot change the meaning (case,
+ * spaces and tabs around the type and the parameters, a bare trailing `;`: the fastify
+ * Content-Type bypasses used exactly these), and the format is re-checked against the bytes
+ * anyway; returns undefined when the type itself is malformed.
  */
 export function parseContentType(header: string): ContentType | undefined {
   const n = header.length;
@@ -248,9 +249,10 @@ export function findInvalidUtf8(bytes: Uint8Array): BadBytes | undefined {
 }
 
 /**
- * First invalid GB18030 sequence. The byte structure is checked here; mapping gaps inside a
- * well-formed sequence (four-byte pointers outside the assigned ranges) are left to the decoder
- * itself, found by bisecting over whole characters so the answer always agrees with it.
+ * First invalid GB18030 sequence: byte structure plus the unassigned four-byte ranges, as in the
+ * WHATWG decoder. One confirming decode of the prefix follows; should ICU ever reject something
+ * earlier, a bisection over whole characters finds it, so the answer always agrees with the
+ * decoder (O(n log n), but only then; normally the error path costs one extra decode).
  */
 export function findInvalidGb18030(bytes: Uint8Array): BadBytes | undefined {
   const n = bytes.length;
@@ -280,6 +282,9 @@ export function findInvalidGb18030(bytes: Uint8Array): BadBytes | undefined {
       if (i + 3 >= n) { structural = { offset: i, end: n }; break; }
       const b4 = bytes[i + 3] as number;
       if (b4 < 0x30 || b4 > 0x39) { structural = { offset: i, end: i + 4 }; break; }
+      // WHATWG gb18030 decoder: four-byte pointers 39420–188999 and above 1237575 are unassigned.
+      const pointer = (b - 0x81) * 12600 + (b2 - 0x30) * 1260 + (b3 - 0x81) * 10 + (b4 - 0x30);
+      if ((pointer > 39419 && pointer < 189000) || pointer > 1237575) { structural = { offset: i, end: i + 4 }; break; }
       starts.push(i);
       i += 4;
     } else if ((b2 >= 0x40 && b2 <= 0x7e) || (b2 >= 0x80 && b2 <= 0xfe)) {

@@ -3,11 +3,11 @@
  * what `JSON.parse` lets through silently — duplicate keys (it keeps the last one), integers it
  * rounds (an 18-digit ID number sent as a number), numbers that overflow to Infinity, NUL in
  * strings (PostgreSQL jsonb refuses it later, as a 500), prototype-polluting key names — and
- * nesting deeper than the limit. Only when the pass finds nothing is the value built, by
- * `JSON.parse`, which is faster at building objects than any JavaScript loop.
+ * nesting deeper than the limit. The value itself is built by `JSON.parse`, which is faster at
+ * building objects than any JavaScript loop, and only after the pass found nothing.
  *
  * The pass keeps its own stack of containers, so `[` × 100000 costs a depth check, not a stack
- * overflow.
+ * overflow, and JSON.parse never sees anything deeper than the limit.
  *
  * Number policy: a literal is rejected when its integer part (the digits before `.` or `e`) is
  * larger than Number.MAX_SAFE_INTEGER, or when its value is not finite. `-0` is accepted;
@@ -103,7 +103,9 @@ export function parseJsonStrict(text: string, opts: JsonOptions): JsonResult {
 function reject(text: string, maxDepth: number): JsonResult {
   // The full pass cannot accept what the fast pass or JSON.parse refused; if it ever did, that is
   // a bug in this file and still a 400, never a 500.
-  return { ok: false, finding: scan(text, maxDepth, true) ?? syntax(text, 0, M.internal) };
+  const problem = scan(text, maxDepth, true);
+  for (const set of seen as Array<Set<string> | undefined>) set?.clear(); // do not keep a hostile payload's keys alive
+  return { ok: false, finding: problem ?? syntax(text, 0, M.internal) };
 }
 
 /** Properties of every object in a parsed value; iterative, since the depth limit may be large. */
@@ -135,6 +137,7 @@ function countKeys(root: unknown): number {
 // Key strings are only materialised to build a path for a finding, or in duplicate-hunting mode.
 let kinds = new Uint8Array(64);
 let segs = new Int32Array(64);
+// Sparse: only levels that held an object in a full pass have one.
 const seen: Array<Set<string>> = [];
 /** Keys seen by the last scan. */
 let scannedKeys = 0;
@@ -225,7 +228,7 @@ function scan(s: string, maxDepth: number, full: boolean): Finding | undefined {
       segs[depth - 1] = start;
       i = end;
       while (i < n && ((c = s.charCodeAt(i)) === 0x20 || c === 0x0a || c === 0x0d || c === 0x09)) i++;
-      if (s.charCodeAt(i) !== 0x3a) return syntax(s, i, M.colon);
+      if (i >= n || s.charCodeAt(i) !== 0x3a) return syntax(s, i, M.colon);
       i++;
       state = STATE_VALUE;
       continue;
@@ -249,7 +252,7 @@ function scan(s: string, maxDepth: number, full: boolean): Finding | undefined {
       const open = c;
       i++;
       while (i < n && ((c = s.charCodeAt(i)) === 0x20 || c === 0x0a || c === 0x0d || c === 0x09)) i++;
-      // An empty container closes at once and never occupies a level.
+      // An empty container closes at once and needs no slot (the check above still counted it).
       if (c === (open === 0x7b ? 0x7d : 0x5d) && i < n) {
         i++;
         state = STATE_AFTER;
@@ -273,30 +276,30 @@ function scan(s: string, maxDepth: number, full: boolean): Finding | undefined {
     }
     if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
       const start = i;
-      if (c === 0x2d) c = s.charCodeAt(++i);
+      if (c === 0x2d) c = ++i < n ? s.charCodeAt(i) : -1;
       const intStart = i;
       if (c === 0x30) {
-        c = s.charCodeAt(++i);
+        c = ++i < n ? s.charCodeAt(i) : -1;
       } else if (c >= 0x31 && c <= 0x39) {
-        do c = s.charCodeAt(++i);
+        do c = ++i < n ? s.charCodeAt(i) : -1;
         while (c >= 0x30 && c <= 0x39);
       } else {
         return syntax(s, i, M.digit);
       }
       const intEnd = i;
       if (c === 0x2e) {
-        c = s.charCodeAt(++i);
+        c = ++i < n ? s.charCodeAt(i) : -1;
         if (!(c >= 0x30 && c <= 0x39)) return syntax(s, i, M.fraction);
-        do c = s.charCodeAt(++i);
+        do c = ++i < n ? s.charCodeAt(i) : -1;
         while (c >= 0x30 && c <= 0x39);
       }
       let hasExp = false;
       if (c === 0x65 || c === 0x45) {
         hasExp = true;
-        c = s.charCodeAt(++i);
-        if (c === 0x2b || c === 0x2d) c = s.charCodeAt(++i);
+        c = ++i < n ? s.charCodeAt(i) : -1;
+        if (c === 0x2b || c === 0x2d) c = ++i < n ? s.charCodeAt(i) : -1;
         if (!(c >= 0x30 && c <= 0x39)) return syntax(s, i, M.exponent);
-        do c = s.charCodeAt(++i);
+        do c = ++i < n ? s.charCodeAt(i) : -1;
         while (c >= 0x30 && c <= 0x39);
       }
       const intDigits = intEnd - intStart;
@@ -364,9 +367,9 @@ function scanString(s: string, i: number, n: number): number {
         continue;
       }
       stringHadEscape = true;
-      const e = s.charCodeAt(i + 1);
+      const e = i + 1 < n ? s.charCodeAt(i + 1) : -1;
       if (e === 0x75) {
-        if (!(isHex(s.charCodeAt(i + 2)) && isHex(s.charCodeAt(i + 3)) && isHex(s.charCodeAt(i + 4)) && isHex(s.charCodeAt(i + 5)))) {
+        if (i + 5 >= n || !(isHex(s.charCodeAt(i + 2)) && isHex(s.charCodeAt(i + 3)) && isHex(s.charCodeAt(i + 4)) && isHex(s.charCodeAt(i + 5)))) {
           stringErrorKind = 'escape';
           return -(i + 1);
         }
@@ -375,7 +378,7 @@ function scanString(s: string, i: number, n: number): number {
           return -(i + 1);
         }
         i += 6;
-      } else if (e < 128 && SIMPLE_ESCAPE[e] === 1) {
+      } else if (e >= 0 && e < 128 && SIMPLE_ESCAPE[e] === 1) {
         i += 2;
       } else {
         stringErrorKind = i + 1 >= n ? 'unterminated' : 'escape';

@@ -191,8 +191,12 @@ const M = {
 
 const PREDEFINED: ReadonlySet<string> = new Set(['lt', 'gt', 'amp', 'apos', 'quot']);
 
-/** Index after the reference that starts with `&` at `i`, or a finding. */
-function checkReference(s: string, i: number, n: number, path: string): number | Finding {
+/**
+ * Index after the reference that starts with `&` at `i`, or a finding. The path (for a NUL
+ * finding) is built only then: `depth` open elements, plus the tag being read when a reference
+ * sits in an attribute value (`tagStart` ≥ 0).
+ */
+function checkReference(s: string, i: number, n: number, depth: number, tagStart = -1, tagEnd = -1): number | Finding {
   let j = i + 1;
   if (s.charCodeAt(j) === 0x23) {
     j++;
@@ -214,6 +218,7 @@ function checkReference(s: string, i: number, n: number, path: string): number |
     if (j === digitsStart || s.charCodeAt(j) !== 0x3b) return syntaxAt(s, i, M.ref);
     if (cp === 0) {
       const { line, column } = lineColumn(s, i);
+      const path = pathOf(s, depth, tagStart < 0 ? undefined : s.slice(tagStart, tagEnd));
       return finding('error', 'GOVGATE_NUL_CHARACTER', { path, line, column });
     }
     if (!isXmlChar(cp)) {
@@ -274,11 +279,11 @@ function sameText(s: string, a: number, b: number, len: number): boolean {
 /** `__proto__`, `constructor` or `prototype`, also as the local part of a prefixed name. */
 function isForbiddenAt(s: string, start: number, end: number): boolean {
   const len = end - start;
-  if (len === 9) return s.startsWith('__proto__', start) || s.startsWith('prototype', start);
-  if (len === 11) return s.startsWith('constructor', start);
-  if (len > 10) {
-    for (let k = end - 10; k >= start; k--) if (s.charCodeAt(k) === 0x3a) return isForbiddenAt(s, k + 1, end);
-  }
+  if (len === 9 && (s.startsWith('__proto__', start) || s.startsWith('prototype', start))) return true;
+  if (len === 11 && s.startsWith('constructor', start)) return true;
+  // `x:__proto__`: the local part has 9 or 11 characters, so the colon sits at one of two places.
+  if (len > 10 && s.charCodeAt(end - 10) === 0x3a) return isForbiddenAt(s, end - 9, end);
+  if (len > 12 && s.charCodeAt(end - 12) === 0x3a) return isForbiddenAt(s, end - 11, end);
   return false;
 }
 
@@ -349,7 +354,7 @@ export function checkXml(s: string, maxDepth: number): string | Finding {
         }
         if (textAt === -1) textAt = i;
         if (c === 0x26) {
-          const r = checkReference(s, i, n, pathOf(s, depth));
+          const r = checkReference(s, i, n, depth);
           if (typeof r !== 'number') return r;
           i = r;
         } else if (c === 0x5d) {
@@ -487,7 +492,7 @@ export function checkXml(s: string, maxDepth: number): string | Finding {
         if (c === q) break;
         if (c === 0x3c) return syntaxAt(s, i, M.attrLt);
         if (c === 0x26) {
-          const r = checkReference(s, i, n, pathOf(s, depth, s.slice(nameStart, nameEnd)));
+          const r = checkReference(s, i, n, depth, nameStart, nameEnd);
           if (typeof r !== 'number') return r;
           i = r;
           continue;

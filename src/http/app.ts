@@ -1,0 +1,141 @@
+/**
+ * The HTTP surface: push API, receipts, health, OpenAPI docs. `buildApp` returns a fastify
+ * instance that tests drive over real sockets or `inject()`; `src/server.ts` runs it.
+ *
+ * Bodies are never parsed by fastify: every body arrives as raw bytes (one catch-all parser), the
+ * signature is checked over exactly those bytes, and the wire layer decides format and charset.
+ * So none of fastify's content-type parsing pitfalls apply, and the raw payload can be kept as sent.
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { randomUUID } from 'node:crypto';
+import { GovgateError, errorMessage, isGovgateError, type ErrorCode } from '../errors.js';
+import type { Config } from '../config/schema.js';
+import type { Department } from '../config/departments.js';
+import type { Validator } from '../schemas/validate.js';
+import { ERROR_SCHEMA, FINDING_SCHEMA, RECEIPT_SCHEMA } from './receipt.js';
+import { pushRoutes, type PushStore } from './push.js';
+import { authenticator } from './auth.js';
+
+export interface AppOptions {
+  readonly config: Config;
+  readonly departments: readonly Department[];
+  readonly validator: Validator;
+  readonly store: PushStore & { ready(): Promise<{ ok: boolean; detail: Record<string, unknown> }> };
+  /** A pino logger (with secret redaction); none: silent. */
+  readonly logger?: FastifyBaseLogger;
+  readonly now?: () => Date;
+}
+
+export interface ErrorBody {
+  code: ErrorCode;
+  message: { zh: string; en: string };
+  details?: Record<string, unknown>;
+  receiptId?: string;
+}
+
+export function errorBody(code: ErrorCode, details: Record<string, unknown> = {}): ErrorBody {
+  return { code, message: errorMessage(code, details), details };
+}
+
+export function sendError(reply: FastifyReply, err: GovgateError, extra: { receiptId?: string; retryAfter?: number } = {}): FastifyReply {
+  if (extra.retryAfter !== undefined) void reply.header('retry-after', String(extra.retryAfter));
+  const body: ErrorBody = { code: err.code, message: err.messages, details: { ...err.details } };
+  if (extra.receiptId !== undefined) body.receiptId = extra.receiptId;
+  return reply.code(err.statusCode).send(body);
+}
+
+/** fastify's own errors, translated into stable codes. */
+function fromFastifyError(err: { code?: string; statusCode?: number; message: string }, req: FastifyRequest, limit: number): GovgateError {
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new GovgateError('GOVGATE_PAYLOAD_TOO_LARGE', { limit, found: req.headers['content-length'] ?? `> ${limit}` });
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new GovgateError('GOVGATE_PAYLOAD_EMPTY');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new GovgateError('GOVGATE_REQUEST_INVALID', { detail: `${err.code}: ${err.message}` });
+    default:
+      if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
+        return new GovgateError('GOVGATE_REQUEST_INVALID', { detail: err.message });
+      }
+      return new GovgateError('GOVGATE_INTERNAL', { requestId: req.id });
+  }
+}
+
+export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
+  const { config } = opts;
+  const app = Fastify({
+    ...(opts.logger === undefined ? { logger: false } : { loggerInstance: opts.logger }),
+    bodyLimit: config.server.bodyLimitBytes,
+    requestTimeout: config.server.requestTimeoutMs,
+    // While draining on SIGTERM, new requests get 503 and go to another instance or retry.
+    return503OnClosing: true,
+    trustProxy: config.server.trustProxy,
+    genReqId: () => randomUUID(),
+    ajv: { customOptions: { strict: false } },
+  });
+
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: config.server.bodyLimitBytes }, (_req, body, done) => done(null, body));
+
+  app.setErrorHandler((err: Error & { code?: string; statusCode?: number }, req, reply) => {
+    const gov = isGovgateError(err) ? err : fromFastifyError(err, req, config.server.bodyLimitBytes);
+    if (gov.statusCode >= 500) req.log.error({ err }, 'request failed');
+    const retryAfter = gov.statusCode === 503 ? 1 : undefined;
+    return sendError(reply, gov, retryAfter === undefined ? {} : { retryAfter });
+  });
+  app.setNotFoundHandler((req, reply) => sendError(reply, new GovgateError('GOVGATE_ROUTE_NOT_FOUND', { method: req.method, url: req.url.split('?')[0] })));
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'govgate 政务数据交换网关 push API',
+        description: '部门推送权力事项、办件和督办记录的接口；请求须签名（见 docs/signing.md）。 / The API departments push power items, cases and supervision notices to; requests are signed (docs/signing.md).',
+        version: '1',
+      },
+      components: {
+        securitySchemes: {
+          govgateHmac: { type: 'apiKey', in: 'header', name: 'Authorization', description: 'GOVGATE-HMAC-SHA256 keyId=…, timestamp=…, nonce=…, signature=…' },
+        },
+      },
+    },
+    transform: ({ schema, url }) => {
+      // Bodies are raw bytes for fastify; the documented body lives in `x-body` so that fastify
+      // never validates (or coerces) it, and the OpenAPI document still shows it.
+      const s = schema as Record<string, unknown> | undefined;
+      if (s === undefined || s['x-body'] === undefined) return { schema: s as never, url };
+      const { 'x-body': body, ...rest } = s;
+      return { schema: { ...rest, body } as never, url };
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.addSchema(FINDING_SCHEMA);
+
+  app.get('/healthz', { schema: { summary: '进程存活 / process is up', tags: ['ops'] } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: { summary: '数据库可达且结构已迁移 / database reachable and migrated', tags: ['ops'] } }, async (_req, reply) => {
+    const r = await opts.store.ready().catch((err: unknown) => ({ ok: false, detail: { error: err instanceof Error ? err.message : String(err) } }));
+    return reply.code(r.ok ? 200 : 503).send({ status: r.ok ? 'ready' : 'not ready', ...r.detail });
+  });
+
+  const auth = authenticator({
+    departments: opts.departments,
+    clockSkewSeconds: config.auth.clockSkewSeconds,
+    nonceTtlSeconds: config.auth.nonceTtlSeconds,
+    ...(opts.now === undefined ? {} : { now: opts.now }),
+  });
+  await app.register(pushRoutes, {
+    prefix: '/api/v1',
+    auth,
+    store: opts.store,
+    validator: opts.validator,
+    limits: { maxBytes: config.limits.maxPayloadBytes, maxDepth: config.limits.maxDepth },
+    maxInFlight: config.server.maxInFlight,
+    schemas: { receipt: RECEIPT_SCHEMA, error: ERROR_SCHEMA },
+    ...(opts.now === undefined ? {} : { now: opts.now }),
+  });
+  return app;
+}
+

@@ -1,0 +1,175 @@
+/**
+ * The push API: departments submit batches or single records (JSON or XML, UTF-8/GBK/GB18030)
+ * and get a receipt per record, sent only after the data is committed.
+ */
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { GovgateError } from '../errors.js';
+import { finding, type Finding } from '../schemas/findings.js';
+import { contentDigest } from '../schemas/canonical.js';
+import { intake, type IntakeLimits } from '../pipeline/intake.js';
+import type { Validator } from '../schemas/validate.js';
+import type { RecordType } from '../schemas/spec/index.js';
+import { sendError } from './app.js';
+import type { Authenticate, Authenticated } from './auth.js';
+import type { Receipt, RecordReceipt } from './receipt.js';
+
+/** One record as the store gets it: validated, normalised and digested, or rejected with findings. */
+export interface IngestRecord {
+  readonly index: number;
+  readonly recordType?: string;
+  readonly businessKey?: string;
+  readonly dataVer?: number;
+  readonly status: 'accepted' | 'rejected';
+  readonly content?: unknown;
+  readonly digest?: string;
+  readonly warnings?: readonly Finding[];
+  readonly findings?: readonly Finding[];
+}
+
+export interface IngestRequest {
+  readonly deptCode: string;
+  readonly source: string;
+  readonly raw: { readonly body: Uint8Array; readonly contentType: string; readonly declaredEncoding?: string };
+  readonly records: readonly IngestRecord[];
+  readonly payloadFindings?: readonly Finding[];
+  readonly batchId?: string;
+  /** Recorded in the same transaction, so a replay is refused even across instances. */
+  readonly nonce?: { readonly keyId: string; readonly nonce: string };
+}
+
+export interface PushStore {
+  /** Commits everything for one payload and returns the receipt, or throws GOVGATE_AUTH_REPLAY / GOVGATE_DB_UNAVAILABLE. */
+  ingest(req: IngestRequest): Promise<Receipt>;
+  getReceipt(receiptId: string, deptCode: string): Promise<Receipt | undefined>;
+}
+
+interface PushOptions {
+  readonly auth: Authenticate;
+  readonly store: PushStore;
+  readonly validator: Validator;
+  readonly limits: IntakeLimits;
+  readonly maxInFlight: number;
+  readonly schemas: { receipt: object; error: object };
+  readonly now?: () => Date;
+}
+
+const BODY_DOC = {
+  description: '批次信封或单条记录，JSON 或 XML（UTF-8、GBK、GB18030）；格式见 docs/spec/。 / A batch envelope or a single record, JSON or XML; see docs/spec/.',
+  content: {
+    'application/json': { schema: { type: 'object' } },
+    'application/xml': { schema: { type: 'string' } },
+  },
+};
+
+/** Every record must belong to the department that signed the request. */
+function foreignDepartment(auth: Authenticated, envelopeSender: string | undefined, records: ReadonlyArray<{ deptCode?: string; index: number }>, single: boolean): GovgateError | undefined {
+  if (envelopeSender !== undefined && envelopeSender !== auth.deptCode) {
+    return new GovgateError('GOVGATE_FORBIDDEN_DEPARTMENT', { expected: auth.deptCode, found: envelopeSender, path: '/senderDept' });
+  }
+  const other = records.find((r) => r.deptCode !== undefined && r.deptCode !== auth.deptCode);
+  if (other !== undefined) {
+    return new GovgateError('GOVGATE_FORBIDDEN_DEPARTMENT', { expected: auth.deptCode, found: other.deptCode, path: single ? '/deptCode' : `/records/${other.index}/deptCode` });
+  }
+  return undefined;
+}
+
+export const pushRoutes: FastifyPluginAsync<PushOptions> = async (app, opts) => {
+  let inFlight = 0;
+
+  const responses = {
+    200: opts.schemas.receipt,
+    400: opts.schemas.error,
+    401: opts.schemas.error,
+    403: opts.schemas.error,
+    413: opts.schemas.error,
+    415: opts.schemas.error,
+    503: opts.schemas.error,
+  };
+
+  async function submit(req: FastifyRequest, reply: FastifyReply, expectedType?: RecordType): Promise<FastifyReply> {
+    if (inFlight >= opts.maxInFlight) {
+      return sendError(reply, new GovgateError('GOVGATE_OVERLOADED', { retryAfter: 1 }), { retryAfter: 1 });
+    }
+    inFlight++;
+    let who: Authenticated | undefined;
+    let committed = false;
+    try {
+      const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      who = opts.auth(req, body);
+      const contentType = req.headers['content-type'] ?? '';
+      const read = intake(body, {
+        contentType, validator: opts.validator, limits: opts.limits,
+        ...(expectedType === undefined ? {} : { expectedType }),
+        ...(who.department.mapping === undefined ? {} : { mapping: who.department.mapping }),
+      });
+      const doc = read.document;
+      const records = (doc?.records ?? []).map((r) => (expectedType !== undefined && r.recordType !== undefined && r.recordType !== expectedType
+        ? { ...r, ok: false, record: undefined, findings: [...r.findings, finding('error', 'GOVGATE_RECORD_TYPE_UNKNOWN', { path: '/recordType', found: r.recordType, expected: expectedType })] }
+        : r));
+      const forbidden = foreignDepartment(who, doc?.envelope?.senderDept, records, doc?.kind === 'record');
+      const payloadFindings: Finding[] = [...read.payloadFindings];
+      if (forbidden !== undefined) payloadFindings.push(finding('error', forbidden.code, { ...forbidden.details }));
+      const rejectAll = payloadFindings.some((f) => f.severity === 'error');
+
+      const receipt = await opts.store.ingest({
+        deptCode: who.deptCode,
+        source: 'http-push',
+        raw: { body, contentType, ...(read.encoding === undefined ? {} : { declaredEncoding: read.encoding }) },
+        ...(doc?.envelope === undefined ? {} : { batchId: doc.envelope.batchId }),
+        payloadFindings,
+        nonce: { keyId: who.keyId, nonce: who.nonce },
+        records: rejectAll ? [] : records.map((r) => {
+          const base = {
+            index: r.index,
+            ...(r.recordType === undefined ? {} : { recordType: r.recordType }),
+            ...(r.key === undefined ? {} : { businessKey: r.key }),
+            ...(r.dataVer === undefined ? {} : { dataVer: r.dataVer }),
+          };
+          if (!r.ok || r.record === undefined) return { ...base, status: 'rejected' as const, findings: r.findings };
+          return { ...base, status: 'accepted' as const, content: r.record, digest: contentDigest(r.record), warnings: r.findings };
+        }),
+      });
+
+      committed = true;
+      if (forbidden !== undefined) return sendError(reply, forbidden, { receiptId: receipt.receiptId });
+      const fatal = payloadFindings.find((f) => f.severity === 'error');
+      if (fatal !== undefined) {
+        const err = new GovgateError(fatal.code, { ...fatal });
+        return reply.code(err.statusCode).send({ code: fatal.code, message: fatal.message, details: { findings: payloadFindings }, receiptId: receipt.receiptId });
+      }
+      // Processed and stored: 200 with the per-record outcome, even when every record was rejected.
+      return reply.code(200).send(receipt);
+    } finally {
+      inFlight--;
+      if (who !== undefined && !committed) opts.auth.forget(who.keyId, who.nonce);
+    }
+  }
+
+  const common = (summary: string, description: string) => ({
+    summary, description, tags: ['push'], security: [{ govgateHmac: [] }], 'x-body': BODY_DOC, response: responses,
+  });
+
+  app.post('/batches', { schema: common('提交批次 / submit a batch', '批次信封：specVersion、batchId、senderDept、sentAt、records。每条记录单独校验，一条有错只拒收该条。 / A batch envelope; each record is validated on its own.') },
+    (req, reply) => submit(req, reply));
+  app.post('/records', { schema: common('提交单条记录 / submit one record', '带 recordType 的单条记录。 / One record with its recordType.') },
+    (req, reply) => submit(req, reply));
+  for (const [path, type] of [['cases', 'case'], ['power-items', 'powerItem'], ['supervisions', 'supervision']] as const) {
+    app.post(`/${path}`, { schema: common(`提交${type === 'case' ? '办件' : type === 'powerItem' ? '权力事项' : '督办'} / submit a ${type}`, `单条 ${type} 记录；recordType 可省略。 / One ${type} record; recordType may be omitted.`) },
+      (req, reply) => submit(req, reply, type));
+  }
+
+  app.get<{ Params: { receiptId: string } }>('/receipts/:receiptId', {
+    schema: {
+      summary: '查询回执 / fetch a receipt', tags: ['push'], security: [{ govgateHmac: [] }],
+      params: { type: 'object', properties: { receiptId: { type: 'string', maxLength: 64 } }, required: ['receiptId'] },
+      response: { 200: opts.schemas.receipt, 401: opts.schemas.error, 404: opts.schemas.error },
+    },
+  }, async (req, reply) => {
+    const who = opts.auth(req, Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0));
+    const receipt = await opts.store.getReceipt(req.params.receiptId, who.deptCode);
+    // Another department's receipt is reported exactly like a missing one: no existence oracle.
+    if (receipt === undefined) return sendError(reply, new GovgateError('GOVGATE_NOT_FOUND', { what: '回执 receipt', found: req.params.receiptId }));
+    return reply.send(receipt);
+  });
+};
+
