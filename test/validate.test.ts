@@ -138,3 +138,16 @@ t.test('date-times need an offset and a real calendar day', async (t) => {
   const r = v.validateRecord(clone(exampleCase({ applyTime: '2026-02-30T09:00:00+08:00' })));
   t.same(codes(r.findings), ['GOVGATE_FIELD_PATTERN']);
 });
+
+t.test('time order compares instants, whatever offset or precision each stamp is written in', async (t) => {
+  const { compareStamps } = await import('../src/schemas/rules/index.js');
+  t.equal(Math.sign(compareStamps('2026-03-02T09:15:00+08:00', '2026-03-02T10:00:00+08:00')), -1);
+  t.equal(compareStamps('2026-03-02T10:00:00+08:00', '2026-03-02T02:00:00Z'), 0);
+  t.equal(Math.sign(compareStamps('2026-03-02T10:00:00+08:00', '2026-03-02T02:00:01Z')), -1);
+  t.equal(Math.sign(compareStamps('2026-03-02T10:00:00.5+08:00', '2026-03-02T10:00:00+08:00')), 1);
+  t.equal(Math.sign(compareStamps('2026-03-02T01:00:00-05:00', '2026-03-02T10:00:00+08:00')), 1);
+  // Accepted at 10:00 Beijing time = 02:00 UTC; applied at 02:30 UTC is later, so this is out of order.
+  const rec = clone(exampleCase({ applyTime: '2026-03-02T02:30:00Z' })) as Record<string, any>;
+  const r = v.validateRecord(rec);
+  t.same(codes(r.findings), ['GOVGATE_RULE_TIME_ORDER']);
+});

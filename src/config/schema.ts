@@ -87,8 +87,8 @@ export const configSchema = {
         },
       },
       port: {
-        type: 'integer', minimum: 1, maximum: 65535, default: 8080, examples: [8080], 'x-env': 'PORT',
-        'x-doc': { zh: '监听端口。', en: 'Port to listen on.' },
+        type: 'integer', minimum: 0, maximum: 65535, default: 8080, examples: [8080], 'x-env': 'PORT',
+        'x-doc': { zh: '监听端口；0 表示由系统分配空闲端口（实际地址在启动时打印）。', en: 'Port to listen on; 0 lets the system pick a free port (the address is printed on start).' },
       },
       bodyLimitBytes: {
         type: 'integer', minimum: 1024, maximum: 512 * MiB, default: 10 * MiB, examples: [10 * MiB],

@@ -78,19 +78,32 @@ function checkRegion(record: Obj, ctx: RuleContext, out: Finding[]): void {
 
 // ── time order ──────────────────────────────────────────────────────────────────────────────────
 
-interface Stamp { readonly path: string; readonly value: string; readonly ms: number }
+interface Stamp { readonly base: string; readonly field: string; readonly value: string }
 
+/** Schema-valid RFC 3339 strings; the path is only built when a finding needs it. */
 function stamp(owner: Obj | undefined, field: string, base: string): Stamp | undefined {
   const v = owner?.[field];
-  if (typeof v !== 'string') return undefined;
-  const ms = Date.parse(v);
-  return Number.isNaN(ms) ? undefined : { path: `${base}/${field}`, value: v, ms };
+  return typeof v === 'string' ? { base, field, value: v } : undefined;
+}
+
+/**
+ * Milliseconds between two RFC 3339 stamps' instants, sign only. Senders nearly always write every
+ * time with the same offset and precision; then the strings order like the instants and no date
+ * parsing is needed.
+ */
+const offsetOf = (s: string): string => (s.endsWith('Z') ? 'Z' : s.slice(-6));
+
+export function compareStamps(a: string, b: string): number {
+  if (a.length === b.length && offsetOf(a) === offsetOf(b)) return a < b ? -1 : a > b ? 1 : 0;
+  return Date.parse(a) - Date.parse(b);
 }
 
 /** `later` must not be before `earlier`. */
 function notBefore(later: Stamp | undefined, earlier: Stamp | undefined, out: Finding[]): void {
-  if (later === undefined || earlier === undefined || later.ms >= earlier.ms) return;
-  out.push(finding('error', 'GOVGATE_RULE_TIME_ORDER', { path: later.path, found: later.value, otherPath: earlier.path, expected: earlier.value }));
+  if (later === undefined || earlier === undefined || compareStamps(later.value, earlier.value) >= 0) return;
+  out.push(finding('error', 'GOVGATE_RULE_TIME_ORDER', {
+    path: `${later.base}/${later.field}`, found: later.value, otherPath: `${earlier.base}/${earlier.field}`, expected: earlier.value,
+  }));
 }
 
 // ── amounts ─────────────────────────────────────────────────────────────────────────────────────
@@ -148,7 +161,7 @@ function caseRules(c: Obj, ctx: RuleContext, out: Finding[]): void {
   let prevSeq: number | undefined;
   let latestStep: Stamp | undefined;
   steps.forEach((step, i) => {
-    const base = pointer('steps', i);
+    const base = `/steps/${i}`;
     const seq = step['seq'] as number;
     if (prevSeq !== undefined && seq <= prevSeq) {
       out.push(finding('error', 'GOVGATE_RULE_STEP_SEQUENCE', { path: `${base}/seq`, found: seq, expected: prevSeq }));
@@ -168,7 +181,7 @@ function caseRules(c: Obj, ctx: RuleContext, out: Finding[]): void {
     const end = stamp(step, 'endTime', base);
     notBefore(start, applyTime, out);
     notBefore(end, start, out);
-    for (const s of [start, end]) if (s !== undefined && (latestStep === undefined || s.ms > latestStep.ms)) latestStep = s;
+    for (const s of [start, end]) if (s !== undefined && (latestStep === undefined || compareStamps(s.value, latestStep.value) > 0)) latestStep = s;
   });
 
   arr(c['specialProcedures']).forEach((sp, i) => {
