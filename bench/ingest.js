@@ -1,0 +1,138 @@
+// Durable ingest throughput through the push API against a real PostgreSQL server.
+//
+//   npm run bench:ingest          (builds first; DATABASE_URL defaults to postgres://postgres@127.0.0.1:5432/postgres)
+//
+// The gateway runs as its own process (node bin/govgate.js start) on a fresh schema; autocannon
+// generates signed load from this process, on the same machine (both share its 2 cores, as the
+// baselines in ../shared/research/perf-baselines.md did). Every request carries new records, so
+// each one is a real insert, not an "unchanged" short cut.
+import autocannon from 'autocannon';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { signRequest } from '../dist/client/index.js';
+import { DEMO_DEPT_2, exampleBatch, exampleCase } from '../dist/schemas/spec/examples.js';
+import { documentToXml } from '../dist/schemas/xml-form.js';
+import { canonicalJson } from '../dist/schemas/canonical.js';
+
+const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
+const root = fileURLToPath(new URL('..', import.meta.url));
+const schema = `bench_${Date.now().toString(36)}`;
+const KEY = { keyId: 'demo-ghzy-2026', secret: 'demo-only-secret-ghzy-330100-do-not-use-in-production', algorithm: 'hmac-sm3' };
+
+const own = { deptCode: DEMO_DEPT_2.code, deptName: DEMO_DEPT_2.name };
+// The same ~1.6 KB record as bench/validate.js.
+function record(caseNo) {
+  const r = exampleCase({ ...own, caseNo, documents: undefined, specialProcedures: undefined, charges: undefined, sourceBizNo: undefined, promiseDueTime: undefined });
+  r.steps = r.steps.slice(0, 2);
+  for (const k of ['legalRep', 'address', 'postcode']) delete r.applicant[k];
+  for (const k of ['place', 'docNo']) delete r.acceptance[k];
+  for (const k of ['certValidTo', 'certIssuer', 'decisionNo']) delete r.result[k];
+  return JSON.parse(canonicalJson(r));
+}
+
+async function startGateway() {
+  const dir = mkdtempSync(join(tmpdir(), 'govgate-bench-'));
+  const config = join(dir, 'govgate.yaml');
+  writeFileSync(config, [
+    'server:', '  port: 0', '  maxInFlight: 512',
+    'database:', `  schema: ${schema}`, '  poolSize: 20',
+    'departments:', `  dir: ${join(root, 'config/departments')}`,
+    'demo:', '  enabled: true',
+    'log:', '  level: warn', '',
+  ].join('\n'));
+  const child = spawn(process.execPath, [join(root, 'bin/govgate.js'), 'start', '--config', config], {
+    env: { ...process.env, DATABASE_URL }, stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  const url = await new Promise((resolve, reject) => {
+    child.stdout.on('data', (d) => {
+      out += d.toString();
+      const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(out);
+      if (m) resolve(m[1]);
+    });
+    child.on('exit', (code) => reject(new Error(`gateway exited with ${code}:\n${out}`)));
+  });
+  return { child, url };
+}
+
+let seq = 0;
+const run = Date.now().toString(36);
+
+function scenario(name, { path, connections, records, xml }) {
+  return { name, path, connections, records, xml };
+}
+
+async function load(url, s) {
+  const target = `${url}${s.path}`;
+  const result = await autocannon({
+    url: target,
+    connections: s.connections,
+    duration: DURATION,
+    requests: [{
+      method: 'POST',
+      setupRequest: (req) => {
+        const n = seq++;
+        let body;
+        if (s.records === 1) {
+          body = Buffer.from(JSON.stringify(record(`B-${run}-${n}`)));
+        } else {
+          const batch = { ...exampleBatch(Array.from({ length: s.records }, (_, i) => record(`B-${run}-${n}-${i}`))), senderDept: DEMO_DEPT_2.code, batchId: `B-${run}-${n}` };
+          body = s.xml ? documentToXml(batch, 'UTF-8') : Buffer.from(JSON.stringify(batch));
+        }
+        const headers = { ...signRequest({ method: 'POST', url: target, body, ...KEY }), 'content-type': s.xml ? 'application/xml' : 'application/json' };
+        return { ...req, body, headers };
+      },
+    }],
+  });
+  const ok = result['2xx'];
+  const rps = ok / DURATION;
+  return {
+    name: s.name,
+    requestsPerSecond: Math.round(rps),
+    recordsPerSecond: Math.round(rps * s.records),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors,
+  };
+}
+
+async function main() {
+  console.log(`node ${process.version} · ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'} · PostgreSQL at ${DATABASE_URL.replace(/\/\/[^@]*@/, '//')} (schema ${schema}) · ${DURATION} s per scenario`);
+  const admin = new pg.Client({ connectionString: DATABASE_URL });
+  await admin.connect();
+  const sc = (await admin.query('SHOW synchronous_commit')).rows[0].synchronous_commit;
+  console.log(`synchronous_commit = ${sc}; load generator (autocannon) and gateway on the same machine`);
+  const gw = await startGateway();
+  const results = [];
+  try {
+    for (const s of [
+      scenario('JSON batch, 100 records per request', { path: '/api/v1/batches', connections: 8, records: 100 }),
+      scenario('single record per request', { path: '/api/v1/records', connections: 50, records: 1 }),
+      scenario('XML batch, 100 records per request', { path: '/api/v1/batches', connections: 8, records: 100, xml: true }),
+    ]) {
+      const r = await load(gw.url, s);
+      results.push(r);
+      console.log(`${r.name.padEnd(38)} ${String(r.recordsPerSecond).padStart(7)} records/s  ${String(r.requestsPerSecond).padStart(6)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  non-2xx ${r.non2xx}  errors ${r.errors}`);
+    }
+    const stored = (await admin.query(`SELECT count(*)::int AS n FROM ${schema}.records`)).rows[0].n;
+    console.log(`records stored: ${stored}`);
+  } finally {
+    gw.child.kill('SIGTERM');
+    await new Promise((r) => gw.child.on('exit', r));
+    await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await admin.end();
+  }
+  const [batch, single, xml] = results;
+  console.log(`targets: JSON batch ≥ 12,000 records/s ${batch.recordsPerSecond >= 12000 ? 'met' : 'NOT met'}; single ≥ 4,000 req/s with p99 < 50 ms ${single.requestsPerSecond >= 4000 && single.p99 < 50 ? 'met' : 'NOT met'}; XML batch ≥ 5,000 records/s ${xml.recordsPerSecond >= 5000 ? 'met' : 'NOT met'}`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});
