@@ -12,20 +12,20 @@ import { GovgateClient, type Receipt } from '../src/client/index.js';
 import { DEMO_DEPT_2, exampleBatch, exampleCase } from '../src/schemas/spec/examples.js';
 import { verifyChain } from '../src/store/queries/verify-chain.js';
 import { spawnGateway } from './helpers/process.js';
-import { TEST_DATABASE_URL, newSchemaName, testDb } from './helpers/db.js';
+import { TEST_DATABASE_URL, testDb } from './helpers/db.js';
 
 if (TEST_DATABASE_URL === undefined) {
   t.pass('the crash test needs a PostgreSQL server (GOVGATE_TEST_DATABASE_URL): PGlite does not fsync');
 } else {
   const url = TEST_DATABASE_URL;
   t.test('kill -9 mid-run loses no accepted record and leaves nothing half-written', async (t) => {
-    const schema = newSchemaName();
+    // testDb makes a fresh schema and drops it afterwards; the gateway processes use the same one.
+    const db = await testDb(t);
+    const schema = db.schema;
     const dir = mkdtempSync(join(tmpdir(), 'govgate-crash-'));
     const config = join(dir, 'govgate.yaml');
     const departments = fileURLToPath(new URL('../config/departments/', import.meta.url));
     writeFileSync(config, `server:\n  port: 0\ndatabase:\n  url: ${url}\n  schema: ${schema}\ndepartments:\n  dir: ${departments}\ndemo:\n  enabled: true\nlog:\n  level: warn\n`);
-    const db = await testDb(t, { schema, migrate: false });
-    t.teardown(() => db.exec(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined));
 
     const own = { deptCode: DEMO_DEPT_2.code, deptName: DEMO_DEPT_2.name };
     const accepted: Receipt[] = [];

@@ -7,20 +7,21 @@ import { fileURLToPath } from 'node:url';
 import { signRequest } from '../src/client/index.js';
 import { DEMO_DEPT_2, exampleBatch, exampleCase } from '../src/schemas/spec/examples.js';
 import { spawnGateway } from './helpers/process.js';
-import { TEST_DATABASE_URL, newSchemaName } from './helpers/db.js';
+import { TEST_DATABASE_URL, testDb, type Teardown } from './helpers/db.js';
 
 const departments = fileURLToPath(new URL('../config/departments/', import.meta.url));
 
-function configFile(): string {
+async function configFile(t: Teardown): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'govgate-life-'));
   const file = join(dir, 'govgate.yaml');
-  const db = TEST_DATABASE_URL === undefined ? `  dataDir: ${join(dir, 'data')}\n` : `  url: ${TEST_DATABASE_URL}\n  schema: ${newSchemaName()}\n`;
+  // On the server, testDb makes a fresh schema for the gateway process and drops it afterwards.
+  const db = TEST_DATABASE_URL === undefined ? `  dataDir: ${join(dir, 'data')}\n` : `  url: ${TEST_DATABASE_URL}\n  schema: ${(await testDb(t, { migrate: false })).schema}\n`;
   writeFileSync(file, `server:\n  port: 0\ndatabase:\n${db}departments:\n  dir: ${departments}\ndemo:\n  enabled: true\nlog:\n  level: warn\n`);
   return file;
 }
 
 t.test('start prints where it listens and the demo keys; SIGTERM drains the request in flight, then exits 0', async (t) => {
-  const gw = await spawnGateway(['start', '--config', configFile()], {});
+  const gw = await spawnGateway(['start', '--config', await configFile(t)], {});
   t.teardown(() => { gw.child.kill('SIGKILL'); });
   t.match(gw.output(), /listening on http:\/\/127\.0\.0\.1:\d+/);
   t.match(gw.output(), /keyId=demo-ghzy-2026/);

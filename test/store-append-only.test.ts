@@ -9,7 +9,7 @@ import { finding } from '../src/schemas/findings.js';
 import { sha256, sm3 } from '../src/store/chain.js';
 import type { Db } from '../src/store/db.js';
 import { ingest, type IngestInput } from '../src/store/queries/ingest.js';
-import { verifyChain } from '../src/store/queries/verify-chain.js';
+import { assertChainsIntact, verifyChain } from '../src/store/queries/verify-chain.js';
 import { partitionMonth } from '../src/store/partitions.js';
 import { engineName, testDb } from './helpers/db.js';
 
@@ -100,6 +100,8 @@ t.test('the chain verifies, and pinpoints a row edited behind the triggers', asy
   await tamper(`body = '\\x${forged.toString('hex')}', size_bytes = ${forged.length}`, 2);
   let reports = await verifyChain(db);
   t.same(reports.map((r) => [r.dept, r.ok, r.brokenAt, r.reason]), [['DEPT-A', false, 2, 'body'], ['DEPT-B', true, undefined, undefined]]);
+  t.throws(() => assertChainsIntact(reports), { code: 'GOVGATE_AUDIT_CHAIN_BROKEN', details: { dept: 'DEPT-A', found: 2 } });
+  t.doesNotThrow(() => assertChainsIntact(reports.slice(1)));
 
   // A careful forger also fixes the digests and size: the chain hash still gives it away.
   await tamper(`sha256 = '\\x${sha256(forged).toString('hex')}', sm3 = '\\x${sm3(forged).toString('hex')}'`, 2);
@@ -127,7 +129,7 @@ t.test('removed entries show: a gap in the middle, a missing tail against the he
   await seed(db);
   const remove = async (where: string) =>
     db.transaction(async (tx) => {
-      await tx.query('SET LOCAL session_replication_role = replica'); // also skips the foreign-key checks
+      await tx.query('SET LOCAL session_replication_role = replica'); // as a careless operator might
       await tx.query('ALTER TABLE raw_inbox DISABLE TRIGGER govgate_append_only');
       await tx.query(`DELETE FROM raw_inbox WHERE ${where}`);
       await tx.query('ALTER TABLE raw_inbox ENABLE ALWAYS TRIGGER govgate_append_only');

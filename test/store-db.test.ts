@@ -1,6 +1,13 @@
 /** openDb: the two engines behave alike, secrets never leak, unsafe servers are refused. */
 import t from 'tap';
 import { inspect } from 'node:util';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { migrate } from '../src/store/migrate.js';
+import { ingest } from '../src/store/queries/ingest.js';
+import { getReceipt } from '../src/store/queries/receipts.js';
+import { verifyChain } from '../src/store/queries/verify-chain.js';
 import { GovgateError } from '../src/errors.js';
 import { openDb, redactUrl, sanitizeError, type StoreLogger } from '../src/store/db.js';
 import { pgJson } from '../src/store/queries/json.js';
@@ -82,6 +89,23 @@ t.test('PGlite warns at open that it is not durable', async (t) => {
   t.equal(logger.lines.length, 1);
   t.equal(logger.lines[0]!.level, 'warn');
   t.match(logger.lines[0]!.msg, /no fsync.*demos, tests and trials only/);
+});
+
+t.test('PGlite in a data directory keeps its data across restarts', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'govgate-pglite-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  let db = await openDb({ dataDir: dir, schema: 'govgate' });
+  await migrate(db);
+  const res = await ingest(db, {
+    deptCode: 'D1', source: 'file-drop', raw: { body: Buffer.from('<r/>'), contentType: 'application/xml' },
+    records: [{ index: 0, recordType: 'case', businessKey: 'K1', dataVer: 1, status: 'accepted', content: { k: 'K1' } }],
+  });
+  await db.close();
+  db = await openDb({ dataDir: dir, schema: 'govgate' });
+  t.teardown(() => db.close());
+  t.same((await migrate(db)).applied, [], 'already migrated');
+  t.same(await getReceipt(db, res.receipt.receiptId, 'D1'), res.receipt);
+  t.same((await verifyChain(db)).map((r) => [r.dept, r.ok, r.entries]), [['D1', true, 1]]);
 });
 
 t.test('schema names are plain identifiers', async (t) => {

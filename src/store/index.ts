@@ -10,6 +10,6 @@ export {
   type Receipt, type RecordReceipt, type RecordOutcome, type ReceiptStatus, type ReceiptCounts,
 } from './queries/ingest.js';
 export { getReceipt } from './queries/receipts.js';
-export { verifyChain, type ChainReport, type ChainBreak } from './queries/verify-chain.js';
+export { verifyChain, assertChainsIntact, type ChainReport, type ChainBreak } from './queries/verify-chain.js';
 export { rememberNonce, pruneNonces } from './queries/nonces.js';
 export { createPushStore, type PushStoreOptions, type ReadyState } from './push-store.js';

@@ -6,7 +6,7 @@
  *
  * Round trips per payload, whatever its size: BEGIN, [nonce], lock the chain head, read the record
  * heads, one write statement, COMMIT. Records travel as one JSON array (jsonb_to_recordset), not
- * one statement each, which is what keeps 100-record batches far above 12,000 records/s.
+ * one statement each, which is what keeps 100-record batches above 12,000 records/s (docs/storage.md).
  *
  * Outcome per accepted record, against the stored head of its (department, type, key):
  * - no head                                   → `new`, version 1
@@ -155,12 +155,19 @@ VALUES ($1,
 ON CONFLICT (dept_code) DO NOTHING`;
 
 // No FOR UPDATE: every writer of these rows holds the department's chain-head lock already.
+// LATERAL … LIMIT 1 keeps this one primary-key probe per key: as a plain join the planner, with
+// stale statistics, hashed every head of the department instead (3.3 ms a batch at 24k heads).
 const READ_HEADS = `
-SELECT h.record_type, h.business_key, h.version, h.data_ver, encode(h.digest, 'hex') AS digest
+SELECT k.t AS record_type, k.k AS business_key, h.version, h.data_ver, h.digest
 FROM jsonb_to_recordset($2::jsonb) AS k(t text, k text)
-JOIN record_heads h ON h.dept_code = $1 AND h.record_type = k.t AND h.business_key = k.k`;
+CROSS JOIN LATERAL (
+  SELECT version, data_ver, encode(digest, 'hex') AS digest
+  FROM record_heads
+  WHERE dept_code = $1 AND record_type = k.t AND business_key = k.k
+  LIMIT 1
+) h`;
 
-// Everything else in one statement. Data-modifying CTEs all run to completion; the final SELECT
+// Everything else in one statement (prepared once per connection: planning this is not free). Data-modifying CTEs all run to completion; the final SELECT
 // reports row counts so the caller can check nothing was silently skipped.
 const WRITE = `
 WITH raw AS (
@@ -301,11 +308,11 @@ async function ingestInTx(tx: Tx, p: Prepared): Promise<IngestResult> {
   const receivedIso = receivedAt.toISOString();
 
   if (input.nonce) {
-    const { rows } = await tx.query(INSERT_NONCE, [input.nonce.keyId, input.nonce.nonce, receivedIso]);
+    const { rows } = await tx.query(INSERT_NONCE, [input.nonce.keyId, input.nonce.nonce, receivedIso], { name: 'govgate_ingest_nonce' });
     if (rows.length === 0) throw new GovgateError('GOVGATE_AUTH_REPLAY', { found: input.nonce.nonce });
   }
 
-  let lockRows = (await tx.query<{ seq: number; hash: Uint8Array }>(LOCK_HEAD, [dept])).rows;
+  let lockRows = (await tx.query<{ seq: number; hash: Uint8Array }>(LOCK_HEAD, [dept], { name: 'govgate_ingest_lock' })).rows;
   if (lockRows.length === 0) {
     await tx.query(INIT_HEAD, [dept, Buffer.from(GENESIS_HASH)]);
     lockRows = (await tx.query<{ seq: number; hash: Uint8Array }>(LOCK_HEAD, [dept])).rows;
@@ -327,7 +334,7 @@ async function ingestInTx(tx: Tx, p: Prepared): Promise<IngestResult> {
   }
   if (wanted.size > 0) {
     const { rows } = await tx.query<{ record_type: string; business_key: string; version: number; data_ver: number | null; digest: string }>(
-      READ_HEADS, [dept, JSON.stringify([...wanted.values()])],
+      READ_HEADS, [dept, JSON.stringify([...wanted.values()])], { name: 'govgate_ingest_heads' },
     );
     for (const h of rows) heads.set(keyOf(h.record_type, h.business_key), { version: h.version, dataVer: h.data_ver, digest: h.digest });
   }
@@ -403,7 +410,7 @@ async function ingestInTx(tx: Tx, p: Prepared): Promise<IngestResult> {
     dept, p.receiptId, input.source, input.batchId ?? null, receivedIso, input.raw.contentType, declaredEncoding,
     p.body.length, p.bodySha256, p.bodySm3, p.body, seq, Buffer.from(head.hash), hash,
     `[${recordRows.join(',')}]`, `[${rejectionRows.join(',')}]`, pgJson(receipt),
-  ]);
+  ], { name: 'govgate_ingest_write' });
   const w = rows[0];
   if (
     !w || w.head_rows !== 1 || w.record_rows !== recordRows.length || w.head_upserts !== expectedHeadKeys ||

@@ -10,6 +10,7 @@
  * Reads in pages in key order, so memory stays flat however long the chain is, and stops at the
  * first break of a department (everything after it depends on it).
  */
+import { GovgateError } from '../../errors.js';
 import { GENESIS_HASH, HASH_BYTES, bytesEqual, chainHash, sha256, sm3, toHex } from '../chain.js';
 import type { Queryable } from '../db.js';
 
@@ -151,4 +152,12 @@ async function verifyDept(db: Queryable, dept: string): Promise<ChainReport> {
     if (!bytesEqual(prevHash, headRow.hash)) return done({ brokenAt: headRow.seq, reason: 'head' });
   }
   return done({});
+}
+
+/** Throws GOVGATE_AUDIT_CHAIN_BROKEN for the first broken department in `reports`. */
+export function assertChainsIntact(reports: readonly ChainReport[]): void {
+  const broken = reports.find((r) => !r.ok);
+  if (broken) {
+    throw new GovgateError('GOVGATE_AUDIT_CHAIN_BROKEN', { dept: broken.dept, found: broken.brokenAt, reason: broken.reason });
+  }
 }
