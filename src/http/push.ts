@@ -11,35 +11,11 @@ import type { Validator } from '../schemas/validate.js';
 import type { RecordType } from '../schemas/spec/index.js';
 import { sendError } from './app.js';
 import type { Authenticate, Authenticated } from './auth.js';
-import type { Receipt, RecordReceipt } from './receipt.js';
-
-/** One record as the store gets it: validated, normalised and digested, or rejected with findings. */
-export interface IngestRecord {
-  readonly index: number;
-  readonly recordType?: string;
-  readonly businessKey?: string;
-  readonly dataVer?: number;
-  readonly status: 'accepted' | 'rejected';
-  readonly content?: unknown;
-  readonly digest?: string;
-  readonly warnings?: readonly Finding[];
-  readonly findings?: readonly Finding[];
-}
-
-export interface IngestRequest {
-  readonly deptCode: string;
-  readonly source: string;
-  readonly raw: { readonly body: Uint8Array; readonly contentType: string; readonly declaredEncoding?: string };
-  readonly records: readonly IngestRecord[];
-  readonly payloadFindings?: readonly Finding[];
-  readonly batchId?: string;
-  /** Recorded in the same transaction, so a replay is refused even across instances. */
-  readonly nonce?: { readonly keyId: string; readonly nonce: string };
-}
+import type { IngestInput, Receipt } from '../store/queries/ingest.js';
 
 export interface PushStore {
   /** Commits everything for one payload and returns the receipt, or throws GOVGATE_AUTH_REPLAY / GOVGATE_DB_UNAVAILABLE. */
-  ingest(req: IngestRequest): Promise<Receipt>;
+  ingest(req: IngestInput): Promise<Receipt>;
   getReceipt(receiptId: string, deptCode: string): Promise<Receipt | undefined>;
 }
 

@@ -1,54 +1,9 @@
 /**
- * The answer to a submission, record by record. It is written in the same transaction as the data
- * and can be fetched again by its id, so a client that lost the response learns what happened.
+ * The answer to a submission, record by record, as the OpenAPI document describes it. It is written
+ * in the same transaction as the data (src/store/queries/ingest.ts owns the type) and can be fetched
+ * again by its id, so a client that lost the response learns what happened.
  */
-import type { Finding } from '../schemas/findings.js';
-
-export type RecordOutcome = 'new' | 'changed' | 'unchanged' | 'stale' | 'rejected';
-
-export interface RecordReceipt {
-  readonly index: number;
-  readonly recordType?: string;
-  readonly key?: string;
-  readonly dataVer?: number;
-  readonly outcome: RecordOutcome;
-  /** The gateway's version number of the stored record (1, 2, …) when accepted. */
-  readonly version?: number;
-  readonly findings: readonly Finding[];
-}
-
-export type ReceiptStatus = 'accepted' | 'partial' | 'rejected';
-
-export interface Receipt {
-  readonly receiptId: string;
-  readonly receivedAt: string;
-  readonly deptCode: string;
-  readonly batchId?: string;
-  readonly status: ReceiptStatus;
-  readonly counts: {
-    readonly records: number;
-    readonly accepted: number;
-    readonly rejected: number;
-    readonly new: number;
-    readonly changed: number;
-    readonly unchanged: number;
-    readonly stale: number;
-  };
-  readonly records: readonly RecordReceipt[];
-  /** Findings about the payload as a whole (malformed, hostile, wrong envelope). */
-  readonly findings: readonly Finding[];
-}
-
-export function summarize(records: readonly RecordReceipt[], payloadFindings: readonly Finding[]): Pick<Receipt, 'status' | 'counts'> {
-  const count = (o: RecordOutcome) => records.filter((r) => r.outcome === o).length;
-  const rejected = count('rejected') + count('stale');
-  const accepted = records.length - rejected;
-  const status: ReceiptStatus = payloadFindings.some((f) => f.severity === 'error') || accepted === 0 ? 'rejected' : rejected > 0 ? 'partial' : 'accepted';
-  return {
-    status,
-    counts: { records: records.length, accepted, rejected, new: count('new'), changed: count('changed'), unchanged: count('unchanged'), stale: count('stale') },
-  };
-}
+export type { Receipt, RecordReceipt, ReceiptStatus, RecordOutcome } from '../store/queries/ingest.js';
 
 /** JSON Schema of a receipt, for the OpenAPI document. */
 export const RECEIPT_SCHEMA = {
