@@ -6,11 +6,12 @@
  * signature is checked over exactly those bytes, and the wire layer decides format and charset.
  * So none of fastify's content-type parsing pitfalls apply, and the raw payload can be kept as sent.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { randomUUID } from 'node:crypto';
-import { GovgateError, errorMessage, isGovgateError, type ErrorCode } from '../errors.js';
+import { GovgateError, isGovgateError } from '../errors.js';
+import { sendError } from './errors.js';
 import type { Config } from '../config/schema.js';
 import type { Department } from '../config/departments.js';
 import type { Validator } from '../schemas/validate.js';
@@ -26,24 +27,6 @@ export interface AppOptions {
   /** A pino logger (with secret redaction); none: silent. */
   readonly logger?: FastifyBaseLogger;
   readonly now?: () => Date;
-}
-
-export interface ErrorBody {
-  code: ErrorCode;
-  message: { zh: string; en: string };
-  details?: Record<string, unknown>;
-  receiptId?: string;
-}
-
-export function errorBody(code: ErrorCode, details: Record<string, unknown> = {}): ErrorBody {
-  return { code, message: errorMessage(code, details), details };
-}
-
-export function sendError(reply: FastifyReply, err: GovgateError, extra: { receiptId?: string; retryAfter?: number } = {}): FastifyReply {
-  if (extra.retryAfter !== undefined) void reply.header('retry-after', String(extra.retryAfter));
-  const body: ErrorBody = { code: err.code, message: err.messages, details: { ...err.details } };
-  if (extra.receiptId !== undefined) body.receiptId = extra.receiptId;
-  return reply.code(err.statusCode).send(body);
 }
 
 /** fastify's own errors, translated into stable codes. */
@@ -134,7 +117,6 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     limits: { maxBytes: config.limits.maxPayloadBytes, maxDepth: config.limits.maxDepth },
     maxInFlight: config.server.maxInFlight,
     schemas: { receipt: RECEIPT_SCHEMA, error: ERROR_SCHEMA },
-    ...(opts.now === undefined ? {} : { now: opts.now }),
   });
   return app;
 }

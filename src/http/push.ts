@@ -3,13 +3,13 @@
  * and get a receipt per record, sent only after the data is committed.
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { GovgateError } from '../errors.js';
+import { ERRORS, GovgateError } from '../errors.js';
 import { finding, type Finding } from '../schemas/findings.js';
 import { contentDigest } from '../schemas/canonical.js';
 import { intake, type IntakeLimits } from '../pipeline/intake.js';
 import type { Validator } from '../schemas/validate.js';
 import type { RecordType } from '../schemas/spec/index.js';
-import { sendError } from './app.js';
+import { sendError } from './errors.js';
 import type { Authenticate, Authenticated } from './auth.js';
 import type { IngestInput, Receipt } from '../store/queries/ingest.js';
 
@@ -26,7 +26,6 @@ interface PushOptions {
   readonly limits: IntakeLimits;
   readonly maxInFlight: number;
   readonly schemas: { receipt: object; error: object };
-  readonly now?: () => Date;
 }
 
 const BODY_DOC = {
@@ -110,8 +109,7 @@ export const pushRoutes: FastifyPluginAsync<PushOptions> = async (app, opts) => 
       if (forbidden !== undefined) return sendError(reply, forbidden, { receiptId: receipt.receiptId });
       const fatal = payloadFindings.find((f) => f.severity === 'error');
       if (fatal !== undefined) {
-        const err = new GovgateError(fatal.code, { ...fatal });
-        return reply.code(err.statusCode).send({ code: fatal.code, message: fatal.message, details: { findings: payloadFindings }, receiptId: receipt.receiptId });
+        return reply.code(ERRORS[fatal.code].status).send({ code: fatal.code, message: fatal.message, details: { findings: payloadFindings }, receiptId: receipt.receiptId });
       }
       // Processed and stored: 200 with the per-record outcome, even when every record was rejected.
       return reply.code(200).send(receipt);
