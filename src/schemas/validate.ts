@@ -16,8 +16,8 @@ import { codesOf, isRecordType, RECORD_SPECS, RECORD_TYPES, SPEC_VERSION, SUPPOR
  * ajv-formats: its full mode costs more than the rest of the schema together on a case record
  * (9 timestamps), and its fast mode accepts a space separator and a missing offset.
  */
-const DATE_TIME = /^(\d{4})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d{1,9})?(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)$/;
-const DATE = /^(\d{4})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
+const DATE_TIME = /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d{1,9})?(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)$/;
+const DATE = /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])$/;
 const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 function realDay(year: number, month: number, day: number): boolean {
@@ -26,10 +26,19 @@ function realDay(year: number, month: number, day: number): boolean {
   return day <= DAYS_IN_MONTH[month - 1]!;
 }
 
+/** The two ASCII digits at `i` as a number (the pattern has already matched them). */
+const digits2 = (s: string, i: number): number => (s.charCodeAt(i) - 0x30) * 10 + s.charCodeAt(i + 1) - 0x30;
+
+/**
+ * Both patterns put YYYY-MM-DD at offsets 0, 5 and 8, so once `test` has matched, the day is read
+ * from the characters: 33 ns a timestamp instead of 125 ns with `exec`, its match array and three
+ * `Number()` calls (Node 20.20, median of 7×500,000). A case record carries 9–11 of them.
+ */
 function calendarCheck(re: RegExp): (s: string) => boolean {
   return (s) => {
-    const m = re.exec(s);
-    return m !== null && realDay(Number(m[1]), Number(m[2]), Number(m[3]));
+    if (!re.test(s)) return false;
+    const day = digits2(s, 8);
+    return day <= 28 || realDay(digits2(s, 0) * 100 + digits2(s, 2), digits2(s, 5), day);
   };
 }
 
@@ -73,10 +82,19 @@ export interface DocumentResult {
   readonly records: readonly RecordResult[];
 }
 
+export interface ValidateHints {
+  /**
+   * No string in the value starts or ends with whitespace, so trimming would change nothing and is
+   * skipped. Only for a value the caller has just read and not changed since: readDocument says
+   * so for JSON with `trimmed` (see parseJsonStrict).
+   */
+  readonly trimmed?: boolean;
+}
+
 export interface Validator {
   validateRecord(value: unknown, index?: number, expectedType?: RecordType): RecordResult;
   /** `expectedType` types a single record that omits `recordType` (the type-specific routes). */
-  validateDocument(value: unknown, expectedType?: RecordType): DocumentResult;
+  validateDocument(value: unknown, expectedType?: RecordType, hints?: ValidateHints): DocumentResult;
 }
 
 const TYPE_NAMES: Record<string, { zh: string; en: string }> = {
@@ -215,13 +233,34 @@ function short(v: unknown): string {
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
 
-export function createValidator(options: ValidatorOptions = {}): Validator {
-  const maxFindings = options.maxFindingsPerRecord ?? 50;
+/** Every `minLength` in a schema is at most 1 (see createValidator). */
+function minLengthsAtMostOne(schema: unknown): boolean {
+  if (Array.isArray(schema)) return schema.every(minLengthsAtMostOne);
+  if (typeof schema !== 'object' || schema === null) return true;
+  for (const [k, v] of Object.entries(schema)) {
+    if (k === 'minLength' && !(typeof v === 'number' && v <= 1)) return false;
+    if (!minLengthsAtMostOne(v)) return false;
+  }
+  return true;
+}
+
+// ajv warns that `unicode` is deprecated (it still works in ajv 8); only that warning is dropped.
+const AJV_LOGGER = {
+  log: (...args: unknown[]): void => console.log(...args),
+  warn: (...args: unknown[]): void => {
+    if (typeof args[0] === 'string' && args[0].startsWith('DEPRECATED: option unicode')) return;
+    console.warn(...args);
+  },
+  error: (...args: unknown[]): void => console.error(...args),
+};
+
+function newAjv(fast: boolean, countCodeUnits: boolean): Ajv2020 {
   const ajv = new Ajv2020({
     strict: true,
-    // Records are capped in size and depth before they get here, so reporting every error is
-    // affordable and saves the department a round trip per mistake.
-    allErrors: true,
+    // The full validators report every error, which saves the department a round trip per mistake;
+    // they only run on records the fast validator refused (see createValidator).
+    allErrors: !fast,
+    ...(countCodeUnits ? { unicode: false, logger: AJV_LOGGER } : {}),
     // `$data` would let data choose patterns (CVE-2025-69873): never on.
     $data: false,
     allowUnionTypes: false,
@@ -231,10 +270,36 @@ export function createValidator(options: ValidatorOptions = {}): Validator {
   ajv.addFormat('date-time', { type: 'string', validate: isDateTime });
   ajv.addFormat('date', { type: 'string', validate: isDate });
   ajv.addKeyword({ keyword: 'x-code-table', schemaType: 'string' });
+  return ajv;
+}
+
+export function createValidator(options: ValidatorOptions = {}): Validator {
+  const maxFindings = options.maxFindingsPerRecord ?? 50;
+  // Two compilations of each record schema. The fast one stops at the first error and measures
+  // strings in UTF-16 code units, which is never fewer than code points: a string it accepts
+  // under `maxLength` is accepted by the exact count too, and `minLength: 1` means the same in
+  // both units. So a record it accepts is valid; a record it refuses goes to the full validator
+  // (code points, every error), which alone decides and reports. The code-unit count saves the
+  // `ucs2length` walk over every string: ajv on the benchmark case record 1.8 µs instead of
+  // 2.8 µs (Node 20.20, median of 7×50,000). If a schema ever had a larger `minLength`, the fast
+  // validator counts code points as well (and only stops early).
+  const fastAjv = newAjv(true, RECORD_TYPES.every((type) => minLengthsAtMostOne(recordSchema(type))));
+  const fullAjv = newAjv(false, false);
 
   const recordValidators = new Map<RecordType, ValidateFunction>();
-  for (const type of RECORD_TYPES) recordValidators.set(type, ajv.compile(recordSchema(type)));
-  const envelopeValidator = ajv.compile(envelopeSchema(options.maxRecords ?? 1000));
+  for (const type of RECORD_TYPES) recordValidators.set(type, fastAjv.compile(recordSchema(type)));
+  // Compiled on first use (~100 ms for the case schema): a process that only ever sees valid
+  // records, or a test, never pays for them.
+  const fullValidators = new Map<RecordType, ValidateFunction>();
+  const fullValidatorFor = (type: RecordType): ValidateFunction => {
+    let v = fullValidators.get(type);
+    if (v === undefined) {
+      v = fullAjv.compile(recordSchema(type));
+      fullValidators.set(type, v);
+    }
+    return v;
+  };
+  const envelopeValidator = fullAjv.compile(envelopeSchema(options.maxRecords ?? 1000));
 
   const ruleContext: RuleContext = options;
 
@@ -248,6 +313,10 @@ export function createValidator(options: ValidatorOptions = {}): Validator {
   }
 
   function validateRecord(value: unknown, index = 0, expectedType?: RecordType): RecordResult {
+    return checkRecord(value, index, expectedType, false);
+  }
+
+  function checkRecord(value: unknown, index: number, expectedType: RecordType | undefined, trimmed: boolean): RecordResult {
     if (!isObj(value)) {
       const f = finding('error', 'GOVGATE_FIELD_TYPE', { path: '', label: '记录', labelEn: 'record', expected: '对象', expectedEn: 'an object', found: short(value) });
       return { index, findings: forRecord([f], index), ok: false };
@@ -260,7 +329,7 @@ export function createValidator(options: ValidatorOptions = {}): Validator {
     }
     if (declared === undefined) value['recordType'] = type;
 
-    trimStrings(value);
+    if (!trimmed) trimStrings(value);
     const spec = RECORD_SPECS[type];
     const keyValue = value[spec.keyField];
     const dataVerValue = value[spec.dataVerField];
@@ -270,13 +339,13 @@ export function createValidator(options: ValidatorOptions = {}): Validator {
     const deptCode = typeof deptValue === 'string' ? deptValue : undefined;
     const recordKey = key === undefined ? undefined : `${type}:${key}@${dataVer ?? '?'}`;
 
-    const validate = recordValidators.get(type)!;
     let findings: Finding[];
-    if (validate(value)) {
+    const full = recordValidators.get(type)!(value) ? undefined : fullValidatorFor(type);
+    if (full === undefined || full(value)) {
       findings = applyRules(type, value, ruleContext);
     } else {
       findings = [];
-      for (const e of validate.errors ?? []) {
+      for (const e of full.errors ?? []) {
         const f = toFinding(type, e, value);
         if (f !== undefined) findings.push(f);
       }
@@ -292,9 +361,10 @@ export function createValidator(options: ValidatorOptions = {}): Validator {
     return result;
   }
 
-  function validateDocument(value: unknown, expectedType?: RecordType): DocumentResult {
+  function validateDocument(value: unknown, expectedType?: RecordType, hints?: ValidateHints): DocumentResult {
+    const trimmed = hints?.trimmed === true;
     if (isObj(value) && !Object.hasOwn(value, 'records') && !Object.hasOwn(value, 'specVersion')) {
-      return { kind: 'record', findings: [], records: [validateRecord(value, 0, expectedType)] };
+      return { kind: 'record', findings: [], records: [checkRecord(value, 0, expectedType, trimmed)] };
     }
     if (!isObj(value)) {
       const f = finding('error', 'GOVGATE_ENVELOPE_INVALID', { path: '', expected: '批次信封或单条记录（JSON 对象）', expectedEn: 'a batch envelope or a single record (a JSON object)', found: short(value) });
@@ -309,7 +379,7 @@ export function createValidator(options: ValidatorOptions = {}): Validator {
       const findings = (envelopeValidator.errors ?? []).map((e) => envelopeFinding(e, value));
       return { kind: 'batch', findings, records: [] };
     }
-    const records = (value['records'] as unknown[]).map((r, i) => validateRecord(r, i));
+    const records = (value['records'] as unknown[]).map((r, i) => checkRecord(r, i, undefined, trimmed));
     markDuplicates(records);
     const envelope: Envelope = {
       specVersion: value['specVersion'] as string,

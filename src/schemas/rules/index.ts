@@ -160,7 +160,10 @@ function caseRules(c: Obj, ctx: RuleContext, out: Finding[]): void {
   const steps = arr(c['steps']);
   let prevSeq: number | undefined;
   let latestStep: Stamp | undefined;
-  steps.forEach((step, i) => {
+  // A plain loop: the forEach closure and the `[start, end]` array per step were visible in the
+  // profile of a one-record payload (rules ~0.9 µs of ~12 µs, Node 20.20).
+  for (let i = 0; i < steps.length; i++) {
+    const step = steps[i] as Obj;
     const base = `/steps/${i}`;
     const seq = step['seq'] as number;
     if (prevSeq !== undefined && seq <= prevSeq) {
@@ -181,8 +184,9 @@ function caseRules(c: Obj, ctx: RuleContext, out: Finding[]): void {
     const end = stamp(step, 'endTime', base);
     notBefore(start, applyTime, out);
     notBefore(end, start, out);
-    for (const s of [start, end]) if (s !== undefined && (latestStep === undefined || compareStamps(s.value, latestStep.value) > 0)) latestStep = s;
-  });
+    if (start !== undefined && (latestStep === undefined || compareStamps(start.value, latestStep.value) > 0)) latestStep = start;
+    if (end !== undefined && (latestStep === undefined || compareStamps(end.value, latestStep.value) > 0)) latestStep = end;
+  }
 
   arr(c['specialProcedures']).forEach((sp, i) => {
     const base = pointer('specialProcedures', i);

@@ -20,9 +20,25 @@ import { lineColumn } from './decode.js';
 export interface JsonOptions {
   /** Containers may nest this deep; the top-level object or array is depth 1. */
   readonly maxDepth: number;
+  /**
+   * The UTF-8 bytes `text` was decoded from, exactly (no BOM), when there are any: the fast pass
+   * then reads them instead of the text (see scanUtf8). Bytes that are not `text`'s would make the
+   * key count, hence the duplicate check, wrong.
+   */
+  readonly utf8?: Uint8Array | undefined;
 }
 
-export type JsonResult = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly finding: Finding };
+export type JsonResult =
+  | {
+      readonly ok: true;
+      readonly value: unknown;
+      /**
+       * Present (true) when it is known that no string value starts or ends with whitespace
+       * (String.prototype.trim would leave every one unchanged); absent when unknown.
+       */
+      readonly trimmed?: true;
+    }
+  | { readonly ok: false; readonly finding: Finding };
 
 const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
@@ -88,8 +104,14 @@ export function parseJsonStrict(text: string, opts: JsonOptions): JsonResult {
   // property per distinct key, so a duplicate shows up as fewer properties than keys scanned.
   // Whenever anything is wrong, the full pass (every character, every key in a Set) runs and
   // reports the first problem in document order with its position.
-  if (scan(text, maxDepth, false) !== undefined) return reject(text, maxDepth);
-  const keysScanned = scannedKeys;
+  // Given the UTF-8 bytes, the fast pass runs over them instead (scanUtf8), unless it declines;
+  // it also notices whether any string value starts or ends with whitespace (`trimmed`).
+  let keysScanned = opts.utf8 === undefined ? -1 : scanUtf8(opts.utf8, maxDepth);
+  const vouchedTrimmed = keysScanned >= 0 && !untrimmedString;
+  if (keysScanned < 0) {
+    if (scan(text, maxDepth, false) !== undefined) return reject(text, maxDepth);
+    keysScanned = scannedKeys;
+  }
   let value: unknown;
   try {
     value = JSON.parse(text) as unknown;
@@ -97,7 +119,7 @@ export function parseJsonStrict(text: string, opts: JsonOptions): JsonResult {
     return reject(text, maxDepth);
   }
   if (countKeys(value) !== keysScanned) return reject(text, maxDepth);
-  return { ok: true, value };
+  return vouchedTrimmed ? { ok: true, value, trimmed: true } : { ok: true, value };
 }
 
 function reject(text: string, maxDepth: number): JsonResult {
@@ -323,6 +345,200 @@ function scan(s: string, maxDepth: number, full: boolean): Finding | undefined {
     }
     return syntax(s, i, M.value);
   }
+}
+
+const FORBIDDEN_UTF8 = ['__proto__', 'prototype', 'constructor'].map((k) => Uint8Array.from(k, (ch) => ch.charCodeAt(0)));
+
+function isForbiddenUtf8(b: Uint8Array, start: number, len: number): boolean {
+  for (const k of FORBIDDEN_UTF8) {
+    if (k.length !== len) continue;
+    let same = true;
+    for (let j = 0; j < len && same; j++) same = b[start + j] === k[j];
+    if (same) return true;
+  }
+  return false;
+}
+
+/**
+ * The fast pass over the UTF-8 bytes rather than the text: 0.9 µs instead of 3.0 µs for the
+ * 1,663-byte benchmark record (Node 20.20, median of 7×50,000), since a byte loop is cheaper than
+ * `charCodeAt` and `indexOf` on a two-byte string. Exact because no byte of a multi-byte UTF-8
+ * sequence is below 0x80: quotes, backslashes, brackets and digits are the same tokens in both.
+ *
+ * It only ever vouches: it returns the number of keys when the fast pass over the text would
+ * accept the document and count the same keys, and -1 for anything else, also for what it could
+ * judge but does not need to be quick on (a key with an escape, `\u0000`, an exponent, an integer
+ * part of 16 or more digits, any error). The text passes then run exactly as without it, so every
+ * rejection and its finding comes from them. test/perf-json.test.ts compares both ways on random
+ * and mutated documents.
+ */
+export function scanUtf8(b: Uint8Array, maxDepth: number): number {
+  const n = b.length;
+  untrimmedString = false;
+  if (kinds.length < maxDepth) {
+    kinds = new Uint8Array(maxDepth);
+    segs = new Int32Array(maxDepth);
+  }
+  let keys = 0;
+  let depth = 0;
+  let state = STATE_VALUE;
+  let i = 0;
+  let c = 0;
+  for (;;) {
+    while (i < n && ((c = b[i] as number) === 0x20 || c === 0x0a || c === 0x0d || c === 0x09)) i++;
+
+    if (state === STATE_AFTER) {
+      if (depth === 0) return i < n ? -1 : keys;
+      if (i >= n) return -1;
+      const kind = kinds[depth - 1];
+      if (c === 0x2c) {
+        i++;
+        state = kind === KIND_ARRAY ? STATE_VALUE : STATE_KEY;
+        continue;
+      }
+      if (kind === KIND_OBJECT ? c === 0x7d : c === 0x5d) {
+        i++;
+        depth--;
+        continue;
+      }
+      return -1;
+    }
+
+    if (state === STATE_KEY) {
+      if (i >= n || c !== 0x22) return -1;
+      const start = ++i;
+      while (i < n && (c = b[i] as number) !== 0x22 && c !== 0x5c) i++;
+      if (i >= n || c !== 0x22) return -1;
+      const len = i - start;
+      if ((len === 9 || len === 11) && isForbiddenUtf8(b, start, len)) return -1;
+      keys++;
+      i++;
+      while (i < n && ((c = b[i] as number) === 0x20 || c === 0x0a || c === 0x0d || c === 0x09)) i++;
+      if (i >= n || c !== 0x3a) return -1;
+      i++;
+      state = STATE_VALUE;
+      continue;
+    }
+
+    // STATE_VALUE
+    if (i >= n) return -1;
+    if (c === 0x22) {
+      const start = ++i;
+      let escapeEnd = -1;
+      for (;;) {
+        while (i < n && (c = b[i] as number) !== 0x22 && c !== 0x5c) i++;
+        if (i >= n) return -1;
+        if (c === 0x22) break;
+        const e = i + 1 < n ? (b[i + 1] as number) : -1;
+        if (e === 0x75) {
+          if (i + 5 >= n || !(isHex(b[i + 2] as number) && isHex(b[i + 3] as number) && isHex(b[i + 4] as number) && isHex(b[i + 5] as number))) return -1;
+          if (b[i + 2] === 0x30 && b[i + 3] === 0x30 && b[i + 4] === 0x30 && b[i + 5] === 0x30) return -1;
+          i += 6;
+        } else if (e >= 0 && e < 128 && SIMPLE_ESCAPE[e] === 1) {
+          i += 2;
+        } else {
+          return -1;
+        }
+        escapeEnd = i;
+      }
+      // An escape at either end may stand for whitespace; one inside cannot matter to trimming.
+      if (!untrimmedString && i > start && (b[start] === 0x5c || escapeEnd === i || trimmableAt(b, start) || trimmableAt(b, lastCharStart(b, start, i)))) {
+        untrimmedString = true;
+      }
+      i++;
+      state = STATE_AFTER;
+      continue;
+    }
+    if (c === 0x7b || c === 0x5b) {
+      if (depth >= maxDepth) return -1;
+      const open = c;
+      i++;
+      while (i < n && ((c = b[i] as number) === 0x20 || c === 0x0a || c === 0x0d || c === 0x09)) i++;
+      if (c === (open === 0x7b ? 0x7d : 0x5d) && i < n) {
+        i++;
+        state = STATE_AFTER;
+        continue;
+      }
+      kinds[depth] = open === 0x7b ? KIND_OBJECT : KIND_ARRAY;
+      state = open === 0x7b ? STATE_KEY : STATE_VALUE;
+      depth++;
+      continue;
+    }
+    if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
+      if (c === 0x2d) c = ++i < n ? (b[i] as number) : -1;
+      const intStart = i;
+      if (c === 0x30) {
+        c = ++i < n ? (b[i] as number) : -1;
+      } else if (c >= 0x31 && c <= 0x39) {
+        do c = ++i < n ? (b[i] as number) : -1;
+        while (c >= 0x30 && c <= 0x39);
+      } else {
+        return -1;
+      }
+      if (i - intStart >= MAX_SAFE_DIGITS.length) return -1;
+      if (c === 0x2e) {
+        c = ++i < n ? (b[i] as number) : -1;
+        if (!(c >= 0x30 && c <= 0x39)) return -1;
+        do c = ++i < n ? (b[i] as number) : -1;
+        while (c >= 0x30 && c <= 0x39);
+      }
+      if (c === 0x65 || c === 0x45) return -1;
+      state = STATE_AFTER;
+      continue;
+    }
+    if (c === 0x74 ? isBytes(b, i, TRUE) : c === 0x66 ? isBytes(b, i, FALSE) : c === 0x6e && isBytes(b, i, NULL)) {
+      i += c === 0x66 ? 5 : 4;
+      state = STATE_AFTER;
+      continue;
+    }
+    return -1;
+  }
+}
+
+/** Set by scanUtf8: a string value may start or end with whitespace. */
+let untrimmedString = false;
+
+/** Start of the UTF-8 character that ends just before `end` (the text is valid UTF-8). */
+function lastCharStart(b: Uint8Array, start: number, end: number): number {
+  let k = end - 1;
+  while (k > start && ((b[k] as number) & 0xc0) === 0x80) k--;
+  return k;
+}
+
+/**
+ * The UTF-8 character at `k` is one String.prototype.trim removes: ASCII controls and space
+ * (every byte up to 0x20, a superset), U+00A0, U+1680, U+180E (whitespace in older Unicode, kept
+ * to be safe), U+2000–U+200A, U+2028, U+2029, U+202F, U+205F, U+3000, U+FEFF.
+ */
+function trimmableAt(b: Uint8Array, k: number): boolean {
+  const b0 = b[k] as number;
+  if (b0 <= 0x20) return true;
+  if (b0 < 0xc2) return false;
+  const b1 = b[k + 1] as number;
+  if (b0 === 0xc2) return b1 === 0xa0;
+  const b2 = b[k + 2] as number;
+  switch (b0) {
+    case 0xe1:
+      return (b1 === 0x9a && b2 === 0x80) || (b1 === 0xa0 && b2 === 0x8e);
+    case 0xe2:
+      return (b1 === 0x80 && ((b2 >= 0x80 && b2 <= 0x8a) || b2 === 0xa8 || b2 === 0xa9 || b2 === 0xaf)) || (b1 === 0x81 && b2 === 0x9f);
+    case 0xe3:
+      return b1 === 0x80 && b2 === 0x80;
+    case 0xef:
+      return b1 === 0xbb && b2 === 0xbf;
+    default:
+      return false;
+  }
+}
+
+const TRUE = Uint8Array.of(0x74, 0x72, 0x75, 0x65);
+const FALSE = Uint8Array.of(0x66, 0x61, 0x6c, 0x73, 0x65);
+const NULL = Uint8Array.of(0x6e, 0x75, 0x6c, 0x6c);
+
+function isBytes(b: Uint8Array, at: number, word: Uint8Array): boolean {
+  if (at + word.length > b.length) return false;
+  for (let j = 0; j < word.length; j++) if (b[at + j] !== word[j]) return false;
+  return true;
 }
 
 // Side results of scanString, kept outside to avoid allocating a result object per string.

@@ -1,11 +1,13 @@
 /**
  * Safe XML: text → a plain object tree of strings, or one precise finding.
  *
- * fast-xml-parser builds the tree but does not check well-formedness (it accepts `<r><a></r>`),
- * and its own validator is both slower than needed and lax (two roots, `<` in attribute values,
- * undeclared entities, control characters and `]]>` in text all pass). So a single pass of our own
- * runs first and proves the document is well-formed XML 1.0 in the subset we accept; only then is
- * the tree built. The pass also enforces what the gateway adds on top of XML:
+ * fast-xml-parser does not check well-formedness (it accepts `<r><a></r>`), and its own validator
+ * is both slower than needed and lax (two roots, `<` in attribute values, undeclared entities,
+ * control characters and `]]>` in text all pass). So a single pass of our own runs first and
+ * proves the document is well-formed XML 1.0 in the subset we accept; only then is the tree built,
+ * by buildXmlTree, which gives exactly fast-xml-parser's output about ten times faster (documents
+ * whose names fast-xml-parser would split still go through it; see buildXmlTree). The pass also
+ * enforces what the gateway adds on top of XML:
  *
  * - no DOCTYPE or ENTITY declaration anywhere (case-insensitive; checked before anything else,
  *   so entity expansion, XXE and the entity-name shadowing bugs are unreachable);
@@ -19,7 +21,7 @@
  * - no mixed content: an element holds either text or child elements (whitespace between child
  *   elements is ignored; comments are allowed and dropped).
  *
- * Output shape (fast-xml-parser, preserveOrder false):
+ * Output shape (fast-xml-parser's with preserveOrder false, which buildXmlTree reproduces):
  * - an element with only text is a string, exactly as written after entity decoding: `0012`
  *   stays `"0012"`, `1e3` stays `"1e3"`; leading and trailing whitespace is trimmed
  *   (`String.prototype.trim`, so U+3000 too), inner whitespace is kept, CRLF becomes LF;
@@ -542,6 +544,67 @@ function processingInstruction(s: string, i: number, n: number, path: string): F
 
 // ── building the tree ────────────────────────────────────────────────────────────────────────────
 
+const PREDEFINED_VALUE: Readonly<Record<string, string>> = Object.assign(Object.create(null) as Record<string, string>, {
+  lt: '<', gt: '>', amp: '&', apos: "'", quot: '"',
+});
+
+/**
+ * Entity decoding for fast-xml-parser, built once. With `htmlEntities: true` the parser built a
+ * new `EntityDecoder` on every `parse()`, merging the ~2,000-entry HTML entity table each time:
+ * 28 µs of the ~130 µs it spent on the 2.6 KB benchmark record (Node 20.20, 50,000 constructions).
+ * checkXml has already proven that every `&` starts one of the five predefined entities or a
+ * numeric reference to a legal XML character, so nothing else is needed; DOCTYPE is refused before
+ * parsing, so there are no input entities either. The algorithm is @nodable/entities 3.1's
+ * `decode` (one pass; the `;` must come within 32 characters of the `&`, else the `&` stays
+ * literal; NUL, surrogates and restricted C0 references are removed, out-of-range ones kept), so
+ * the output is the same; test/perf-xml.test.ts compares it with the parser's own decoder.
+ */
+export function decodeXmlReferences(str: string): string {
+  if (str.indexOf('&') === -1) return str;
+  const len = str.length;
+  let out = '';
+  let last = 0;
+  let i = 0;
+  while (i < len) {
+    if (str.charCodeAt(i) !== 0x26) {
+      i++;
+      continue;
+    }
+    let j = i + 1;
+    while (j < len && str.charCodeAt(j) !== 0x3b && j - i <= 32) j++;
+    if (j >= len || str.charCodeAt(j) !== 0x3b || j === i + 1) {
+      i++;
+      continue;
+    }
+    let replacement: string | undefined;
+    if (str.charCodeAt(i + 1) === 0x23) {
+      const second = str.charCodeAt(i + 2);
+      const cp = second === 0x78 || second === 0x58 ? parseInt(str.slice(i + 3, j), 16) : parseInt(str.slice(i + 2, j), 10);
+      if (Number.isNaN(cp) || cp < 0 || cp > 0x10ffff) replacement = undefined;
+      else if (cp === 0 || (cp >= 0xd800 && cp <= 0xdfff) || (cp <= 0x1f && cp !== 0x09 && cp !== 0x0a && cp !== 0x0d)) replacement = '';
+      else replacement = String.fromCodePoint(cp);
+    } else {
+      replacement = PREDEFINED_VALUE[str.slice(i + 1, j)];
+    }
+    if (replacement === undefined) {
+      i++;
+      continue;
+    }
+    out += str.slice(last, i) + replacement;
+    last = j + 1;
+    i = last;
+  }
+  return last === 0 ? str : out + str.slice(last);
+}
+
+const ENTITY_DECODER = {
+  setExternalEntities: (): void => {},
+  addInputEntities: (): void => {},
+  reset: (): void => {},
+  setXmlVersion: (): void => {},
+  decode: decodeXmlReferences,
+};
+
 const parsers = new Map<number, XMLParser>();
 
 function parserFor(maxDepth: number): XMLParser {
@@ -555,9 +618,9 @@ function parserFor(maxDepth: number): XMLParser {
       parseAttributeValue: false,
       trimValues: true,
       // DOCTYPE is rejected before parsing, so only the five XML entities and numeric references
-      // remain; htmlEntities is what turns on numeric references (`&#20013;` → 中) in 5.x.
+      // (`&#20013;` → 中) remain: see ENTITY_DECODER.
       processEntities: true,
-      htmlEntities: true,
+      entityDecoder: ENTITY_DECODER,
       allowBooleanAttributes: false,
       ignoreDeclaration: true,
       ignorePiTags: true,
@@ -584,13 +647,174 @@ function fromParserError(err: unknown, maxDepth: number): Finding {
   });
 }
 
+/**
+ * The tree, from text checkXml has accepted, without fast-xml-parser. On the 2.6 KB benchmark case
+ * record fast-xml-parser took ~138 µs as configured before, ~110 µs even with ENTITY_DECODER (it
+ * builds a tree of nodes, then a second one of objects, and collects text a character at a time),
+ * with end-to-end XML intake at ~150 µs and, in 100-record batches, 16% more in the garbage
+ * collector; this takes ~12 µs (Node 20.20, medians of 7 runs; test/perf-xml.test.ts prints both).
+ *
+ * It relies on the checks already done (well-formed, the accepted subset, depth, names, references)
+ * and reproduces fast-xml-parser's output with the options in `parserFor` exactly, which
+ * test/perf-xml.test.ts checks against fast-xml-parser on the hostile corpus, the spec examples
+ * and random documents:
+ * - CRLF and CR become LF everywhere first;
+ * - text is collected up to the next tag, across comments, and "flushed" at each start tag, CDATA
+ *   section and end tag: trimmed (String.prototype.trim), then references decoded; a CDATA
+ *   section's content is added as it is; the element's text is everything flushed, concatenated;
+ * - an element with neither child elements nor attributes is its text (`""` when empty); otherwise
+ *   an object with the children in document order, then `#text` (if not empty), then the
+ *   attributes as `@_name`, their values trimmed, then decoded;
+ * - a repeated child becomes an array on its second occurrence.
+ * Text outside the root (whitespace, comments, the declaration) is dropped.
+ */
+export function buildXmlTree(checked: string): XmlNode {
+  const s = checked.indexOf('\r') === -1 ? checked : checked.replace(/\r\n?/g, '\n');
+  const n = s.length;
+  // Every search below finds what checkXml has seen; `at` turns a miss (a bug) into an exception,
+  // which parseXmlSafe reports as a 400, rather than a loop that never ends.
+  const at = (k: number): number => {
+    if (k < 0 || k >= n) throw new Error('buildXmlTree: unexpected end of the document');
+    return k;
+  };
+  // Per open element: its name, its children (created on the first), its attributes, its text.
+  const names: string[] = [];
+  const children: Array<Record<string, XmlNode | XmlNode[]> | undefined> = [];
+  const attributes: Array<Record<string, string> | undefined> = [];
+  const texts: string[] = [];
+  let depth = 0;
+  let pending = ''; // text since the last flush, raw
+  let i = 0;
+  for (;;) {
+    const lt = at(s.indexOf('<', i));
+    if (depth > 0 && lt > i) pending += s.slice(i, lt);
+    const c1 = s.charCodeAt(lt + 1);
+    if (c1 === 0x21) {
+      if (s.charCodeAt(lt + 2) === 0x2d) {
+        // A comment: dropped, and the text around it is one text.
+        i = at(s.indexOf('-->', lt + 4)) + 3;
+        continue;
+      }
+      // <![CDATA[ … ]]>
+      const end = at(s.indexOf(']]>', lt + 9));
+      if (pending !== '') pending = flush(pending, texts, depth - 1);
+      texts[depth - 1] += s.slice(lt + 9, end);
+      i = end + 3;
+      continue;
+    }
+    if (c1 === 0x3f) {
+      // The XML declaration, the only processing instruction checkXml lets through.
+      i = at(s.indexOf('?>', lt + 2)) + 2;
+      continue;
+    }
+    if (c1 === 0x2f) {
+      const level = depth - 1;
+      if (pending !== '') pending = flush(pending, texts, level);
+      const value = elementValue(children[level], attributes[level], texts[level] as string);
+      children[level] = undefined;
+      attributes[level] = undefined;
+      depth = level;
+      if (depth === 0) return value;
+      addChild(children, depth - 1, names[level] as string, value);
+      i = at(s.indexOf('>', lt + 2)) + 1;
+      continue;
+    }
+
+    // A start tag.
+    if (pending !== '') pending = flush(pending, texts, depth - 1);
+    let j = lt + 1;
+    let c = s.charCodeAt(j);
+    while (c !== 0x3e && c !== 0x2f && c !== 0x20 && c !== 0x0a && c !== 0x09 && c !== 0x0d) c = s.charCodeAt(at(++j));
+    const name = s.slice(lt + 1, j);
+    let attrs: Record<string, string> | undefined;
+    let selfClosing = false;
+    for (;;) {
+      c = s.charCodeAt(at(j));
+      if (c === 0x20 || c === 0x0a || c === 0x09 || c === 0x0d) {
+        j++;
+      } else if (c === 0x3e) {
+        j++;
+        break;
+      } else if (c === 0x2f) {
+        j += 2;
+        selfClosing = true;
+        break;
+      } else {
+        const attrStart = j;
+        while (c !== 0x3d && c !== 0x20 && c !== 0x0a && c !== 0x09 && c !== 0x0d) c = s.charCodeAt(at(++j));
+        const attrName = s.slice(attrStart, j);
+        while (s.charCodeAt(at(j)) !== 0x22 && s.charCodeAt(j) !== 0x27) j++; // past the '=' and blanks
+        const valueEnd = at(s.indexOf(s[j] as string, j + 1));
+        attrs ??= {};
+        attrs[`@_${attrName}`] = decodeXmlReferences(s.slice(j + 1, valueEnd).trim());
+        j = valueEnd + 1;
+      }
+    }
+    i = j;
+    if (selfClosing) {
+      const value = elementValue(undefined, attrs, '');
+      if (depth === 0) return value;
+      addChild(children, depth - 1, name, value);
+      continue;
+    }
+    names[depth] = name;
+    attributes[depth] = attrs;
+    texts[depth] = '';
+    depth++;
+  }
+}
+
+/** Adds the trimmed, decoded text to the element at `level`; returns the new pending text (''). */
+function flush(pending: string, texts: string[], level: number): string {
+  const trimmed = pending.trim();
+  if (trimmed !== '' && level >= 0) texts[level] += decodeXmlReferences(trimmed);
+  return '';
+}
+
+function elementValue(kids: Record<string, XmlNode | XmlNode[]> | undefined, attrs: Record<string, string> | undefined, text: string): XmlNode {
+  if (kids === undefined && attrs === undefined) return text;
+  const out = kids ?? {};
+  if (text !== '') out['#text'] = text;
+  if (attrs !== undefined) for (const key of Object.keys(attrs)) out[key] = attrs[key] as string;
+  return out;
+}
+
+function addChild(children: Array<Record<string, XmlNode | XmlNode[]> | undefined>, level: number, name: string, value: XmlNode): void {
+  let kids = children[level];
+  if (kids === undefined) {
+    kids = {};
+    children[level] = kids;
+  }
+  // Own properties only: `toString` and the like are element names like any other.
+  const prev = kids[name];
+  if (prev === undefined || !Object.hasOwn(kids, name)) kids[name] = value;
+  else if (Array.isArray(prev)) (prev as XmlNode[]).push(value);
+  else kids[name] = [prev as XmlNode, value];
+}
+
+/**
+ * Characters JavaScript's `\s` matches that XML also allows in names (U+1680 OGHAM SPACE MARK,
+ * U+FEFF). fast-xml-parser splits tag and attribute names at `\s`, so where they occur its output
+ * is not what buildXmlTree reproduces; such documents (none in practice) keep going through it.
+ */
+const NAME_SPLITTERS = ['\u1680', '\ufeff'] as const;
+
 export function parseXmlSafe(text: string, opts: XmlOptions): XmlResult {
   const maxDepth = Math.max(1, Math.floor(opts.maxDepth));
   const checked = checkXml(text, maxDepth);
   if (typeof checked !== 'string') return { ok: false, finding: checked };
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  if (body.indexOf(NAME_SPLITTERS[0]) === -1 && body.indexOf(NAME_SPLITTERS[1]) === -1) {
+    try {
+      return { ok: true, root: checked, value: buildXmlTree(body) };
+    } catch (err) {
+      // Unreachable after checkXml; kept so that a bug here is a 400, not a 500.
+      return { ok: false, finding: fromParserError(err, maxDepth) };
+    }
+  }
   let tree: unknown;
   try {
-    tree = parserFor(maxDepth).parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+    tree = parserFor(maxDepth).parse(body);
   } catch (err) {
     // Unreachable after checkXml; kept so a disagreement between the two is a 400, not a 500.
     return { ok: false, finding: fromParserError(err, maxDepth) };
