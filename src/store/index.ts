@@ -5,11 +5,12 @@ export { ensurePartitions, partitionMonth, DEFAULT_MONTHS_AHEAD } from './partit
 export { chainHash, chainMetaJson, GENESIS_HASH, type ChainMeta } from './chain.js';
 export { newReceiptId, receiptTime } from './ids.js';
 export {
-  ingest, summarizeReceipt, RECORD_TYPES,
-  type IngestInput, type IngestRecordInput, type IngestResult, type IngestOptions,
+  ingest, ingestMany, summarizeReceipt, RECORD_TYPES,
+  type IngestInput, type IngestOutcome, type IngestRecordInput, type IngestResult, type IngestOptions,
   type Receipt, type RecordReceipt, type RecordOutcome, type ReceiptStatus, type ReceiptCounts,
 } from './queries/ingest.js';
 export { getReceipt } from './queries/receipts.js';
 export { verifyChain, assertChainsIntact, type ChainReport, type ChainBreak } from './queries/verify-chain.js';
 export { rememberNonce, pruneNonces } from './queries/nonces.js';
 export { createPushStore, type PushStoreOptions, type ReadyState } from './push-store.js';
+export { createGroupCommitter, type GroupCommitter, type GroupCommitOptions, type GroupCommitStats } from './group-commit.js';

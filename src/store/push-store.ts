@@ -1,12 +1,13 @@
 /**
  * The store as the push API sees it (`PushStore` in src/http/push.ts): ingest with the request's
  * nonce in the same transaction, receipts by id, readiness for /readyz. A thin adapter; the work is
- * in queries/ingest.ts.
+ * in queries/ingest.ts, and concurrent requests share one transaction through the group committer
+ * (group-commit.ts).
  */
 import type { PushStore } from '../http/push.js';
 import type { Db, StoreLogger } from './db.js';
 import { migrationStatus } from './migrate.js';
-import { ingest } from './queries/ingest.js';
+import { createGroupCommitter, type GroupCommitOptions, type GroupCommitStats } from './group-commit.js';
 import { pruneNonces } from './queries/nonces.js';
 import { getReceipt } from './queries/receipts.js';
 
@@ -16,6 +17,8 @@ export interface PushStoreOptions {
   nonceTtlSeconds?: number;
   /** Prune at most this often, piggy-backed on ingests. @defaultValue 60000 */
   pruneEveryMs?: number;
+  /** Group commit limits (payloads, records, bytes per group; groups in flight). */
+  groupCommit?: Omit<GroupCommitOptions, 'logger'>;
 }
 
 export interface ReadyState {
@@ -23,11 +26,12 @@ export interface ReadyState {
   detail: Record<string, unknown>;
 }
 
-export function createPushStore(db: Db, options: PushStoreOptions = {}): PushStore & { ready(): Promise<ReadyState> } {
+export function createPushStore(db: Db, options: PushStoreOptions = {}): PushStore & { ready(): Promise<ReadyState>; groupStats(): GroupCommitStats } {
   const ttl = options.nonceTtlSeconds ?? 600;
   const every = options.pruneEveryMs ?? 60_000;
   let lastPrune = Date.now();
   let pruning = false;
+  const committer = createGroupCommitter(db, { ...options.groupCommit, ...(options.logger === undefined ? {} : { logger: options.logger }) });
 
   // Until the scheduler owns it, pruning rides on ingest traffic: without traffic nothing grows.
   function maybePrune(): void {
@@ -43,11 +47,12 @@ export function createPushStore(db: Db, options: PushStoreOptions = {}): PushSto
 
   return {
     async ingest(req) {
-      const { receipt } = await ingest(db, req);
+      const { receipt } = await committer.submit(req);
       maybePrune();
       return receipt;
     },
     getReceipt: (receiptId, deptCode) => getReceipt(db, receiptId, deptCode),
+    groupStats: () => committer.stats(),
     async ready() {
       const s = await migrationStatus(db);
       return {
