@@ -1,6 +1,4 @@
 /** `govgate start`: run the gateway until SIGTERM/SIGINT, then drain and close cleanly. */
-import pino from 'pino';
-import { redactOptions } from '../config/redact.js';
 import { formatProblems } from '../config/yaml-source.js';
 import { isGovgateError } from '../errors.js';
 import { startGateway, type RunningGateway } from '../server.js';
@@ -9,10 +7,8 @@ export async function runStart(opts: { config?: string }): Promise<number> {
   const configFile = opts.config ?? process.env['GOVGATE_CONFIG'];
   let gw: RunningGateway;
   try {
-    gw = await startGateway({
-      ...(configFile === undefined ? {} : { configFile }),
-      logger: pino({ level: process.env['GOVGATE_LOG_LEVEL'] ?? 'info', redact: redactOptions }),
-    });
+    // The logger is built from the loaded config (log.level, or GOVGATE_LOG_LEVEL over it).
+    gw = await startGateway(configFile === undefined ? {} : { configFile });
   } catch (err) {
     if (isGovgateError(err) && (err.code === 'GOVGATE_CONFIG_INVALID' || err.code === 'GOVGATE_MAPPING_INVALID')) {
       process.stderr.write(`${formatProblems(err)}\n`);

@@ -5,7 +5,6 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { ERRORS, GovgateError } from '../errors.js';
 import { finding, type Finding } from '../schemas/findings.js';
-import { contentDigest } from '../schemas/canonical.js';
 import { intake, type IntakeLimits } from '../pipeline/intake.js';
 import type { Validator } from '../schemas/validate.js';
 import type { RecordType } from '../schemas/spec/index.js';
@@ -101,7 +100,8 @@ export const pushRoutes: FastifyPluginAsync<PushOptions> = async (app, opts) => 
             ...(r.dataVer === undefined ? {} : { dataVer: r.dataVer }),
           };
           if (!r.ok || r.record === undefined) return { ...base, status: 'rejected' as const, findings: r.findings };
-          return { ...base, status: 'accepted' as const, content: r.record, digest: contentDigest(r.record), warnings: r.findings };
+          // The store digests the canonical form it also stores: one serialisation, not two.
+          return { ...base, status: 'accepted' as const, content: r.record, warnings: r.findings };
         }),
       });
 
