@@ -6,21 +6,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import t from 'tap';
 import { parseJsonStrict, scanUtf8, type JsonResult } from '../src/schemas/wire/json.js';
+import { random } from './helpers/random.js';
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-/** xorshift32, reproducible. */
-function random(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-}
 
 const pick = <T>(rnd: () => number, xs: readonly T[]): T => xs[rnd() % xs.length] as T;
 

@@ -12,6 +12,7 @@ import t from 'tap';
 import { finding } from '../src/schemas/findings.js';
 import { decodeText } from '../src/schemas/wire/decode.js';
 import { buildXmlTree, checkXml, decodeXmlReferences, parseXmlSafe, type XmlNode, type XmlResult } from '../src/schemas/wire/xml.js';
+import { random } from './helpers/random.js';
 
 const MAX_DEPTH = 32;
 
@@ -77,18 +78,6 @@ function sameShape(a: unknown, b: unknown): boolean {
   return ka.length === kb.length && ka.every((k, i) => k === kb[i] && sameShape((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }
 
-/** xorshift32, reproducible. */
-function random(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-}
 
 t.test('same result as fast-xml-parser on the hostile corpus, the spec examples and the wire fixtures', async (t) => {
   const dirs = [

@@ -9,6 +9,7 @@ import {
   parseContentType,
   type DecodeResult,
 } from '../src/schemas/wire/decode.js';
+import { random } from './helpers/random.js';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 const cat = (...parts: Array<string | number[] | Uint8Array>): Uint8Array => {
@@ -19,18 +20,6 @@ const decode = (bytes: Uint8Array, contentType?: string, maxBytes = 1 << 20): De
   decodeText(bytes, { contentType, maxBytes });
 const code = (r: DecodeResult): string => (r.ok ? 'OK' : r.finding.code);
 
-/** xorshift32: reproducible, and its low bits are usable (unlike a plain LCG's). */
-function random(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-}
 
 t.test('Content-Type parsing is case-, space- and tab-tolerant', async (t) => {
   const cases: Array<[string, string | undefined, string | undefined]> = [

@@ -1,24 +1,13 @@
 import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { parseJsonStrict, type JsonResult } from '../src/schemas/wire/json.js';
+import { random } from './helpers/random.js';
 
 const parse = (text: string, maxDepth = 32): JsonResult => parseJsonStrict(text, { maxDepth });
 const code = (r: JsonResult): string => (r.ok ? 'OK' : r.finding.code);
 /** Test names must stay on one TAP line: escape U+2028 and friends. */
 const label = (text: string): string => JSON.stringify(text).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
-/** xorshift32, reproducible. */
-function random(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-}
 
 // Shapes from JSONTestSuite's y_ files (must be accepted, same value as JSON.parse).
 const ACCEPT = [

@@ -2,24 +2,13 @@ import { readFileSync } from 'node:fs';
 import iconv from 'iconv-lite';
 import t from 'tap';
 import { readDocument, type ReadResult } from '../src/schemas/wire/index.js';
+import { random } from './helpers/random.js';
 
 const limits = { maxBytes: 1024 * 1024, maxDepth: 32 };
 const read = (bytes: Uint8Array | string, contentType?: string): ReadResult =>
   readDocument(typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes, { contentType, ...limits });
 const fixture = (name: string): Uint8Array => new Uint8Array(readFileSync(new URL(`./fixtures/wire/${name}`, import.meta.url)));
 
-/** xorshift32, reproducible. */
-function random(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-}
 
 t.test('JSON in, value out', async (t) => {
   const r = read(fixture('case-record.json'), 'application/json; charset=utf-8');

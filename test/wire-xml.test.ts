@@ -2,23 +2,12 @@ import { readFileSync } from 'node:fs';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import t from 'tap';
 import { checkXml, parseXmlSafe, type XmlResult } from '../src/schemas/wire/xml.js';
+import { random } from './helpers/random.js';
 
 const parse = (text: string, maxDepth = 32): XmlResult => parseXmlSafe(text, { maxDepth });
 const code = (r: XmlResult): string => (r.ok ? 'OK' : r.finding.code);
 const record = readFileSync(new URL('./fixtures/wire/case-record.xml', import.meta.url), 'utf8');
 
-/** xorshift32, reproducible. */
-function random(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-}
 
 t.test('a case record parses to a tree of strings', async (t) => {
   const r = parse(record);
