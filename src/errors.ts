@@ -244,11 +244,6 @@ export const ERRORS = {
     zh: '权力事项编码 {found}（{path}）不在事项目录中',
     en: 'the power item code {found} at {path} is not in the catalogue',
   },
-  GOVGATE_RULE_DEPT_MISMATCH: {
-    status: 422, area: 'rule',
-    zh: '记录的部门代码 {found} 与批次发送部门 {expected} 不一致',
-    en: 'the record\'s department code {found} differs from the batch sender {expected}',
-  },
   GOVGATE_RULE_DATE_RANGE: {
     status: 422, area: 'rule',
     zh: '{path} 为 {found}，不应早于 {otherPath}（{expected}）',
@@ -286,11 +281,6 @@ export const ERRORS = {
     zh: '随机数 {found} 已使用过：疑似重放请求',
     en: 'the nonce {found} was already used: the request looks like a replay',
   },
-  GOVGATE_ADMIN_AUTH_REQUIRED: {
-    status: 401, area: 'auth',
-    zh: '管理接口需要认证',
-    en: 'the admin interface requires authentication',
-  },
   GOVGATE_FORBIDDEN_DEPARTMENT: {
     status: 403, area: 'auth',
     zh: '部门 {expected} 无权提交或读取部门 {found} 的数据（位于 {path}）',
@@ -315,11 +305,6 @@ export const ERRORS = {
     status: 503, area: 'http',
     zh: '网关繁忙，请在 {retryAfter} 秒后重试',
     en: 'the gateway is busy; retry after {retryAfter} s',
-  },
-  GOVGATE_SHUTTING_DOWN: {
-    status: 503, area: 'http',
-    zh: '网关正在停止，请稍后重试',
-    en: 'the gateway is shutting down; retry shortly',
   },
 
   // ── storage ───────────────────────────────────────────────────────────────────────────────────
