@@ -14,7 +14,7 @@ import { createValidator } from './schemas/validate.js';
 import { loadDivisions, shippedDivisions } from './schemas/spec/divisions.js';
 import { buildApp } from './http/app.js';
 import type { FastifyInstance } from 'fastify';
-import { readFileSync } from 'node:fs';
+import { loadCatalogue } from './schemas/spec/catalogue.js';
 
 export interface RunningGateway {
   readonly app: FastifyInstance;
@@ -33,10 +33,6 @@ export interface StartOptions {
   readonly logger?: pino.Logger;
 }
 
-function loadCatalogue(file: string): (code: string) => boolean {
-  const codes = new Set(readFileSync(file, 'utf8').split(/\r?\n/).map((l) => l.split(',')[0]!.trim()).filter((l) => l !== '' && !l.startsWith('#')));
-  return (code) => codes.has(code);
-}
 
 export async function startGateway(options: StartOptions = {}): Promise<RunningGateway> {
   const env = options.env ?? process.env;

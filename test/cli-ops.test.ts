@@ -3,25 +3,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { main } from '../src/cli/main.js';
+import { runCli } from './helpers/cli.js';
 import { startGateway } from '../src/server.js';
 import { TEST_DATABASE_URL, testDb } from './helpers/db.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-async function run(...args: string[]): Promise<{ code: number; out: string }> {
-  let out = '';
-  const w1 = process.stdout.write.bind(process.stdout);
-  const w2 = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string) => { out += s; return true; }) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => { out += s; return true; }) as typeof process.stderr.write;
-  try {
-    return { code: await main(['node', 'govgate', ...args]), out };
-  } finally {
-    process.stdout.write = w1;
-    process.stderr.write = w2;
-  }
-}
+const run = runCli;
 
 t.test('mapping test shows each record before and after mapping, and its validation', async (t) => {
   const ok = await run('mapping', 'test', '11330100002489671K', join(root, 'config/examples/ea-jc-case.json'), '--departments', join(root, 'config/departments'));

@@ -3,26 +3,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { main } from '../src/cli/main.js';
+import { runCli } from './helpers/cli.js';
 
 const examples = fileURLToPath(new URL('../docs/spec/examples/', import.meta.url));
 
-/** Runs the CLI in-process and captures what it writes. */
-async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const w1 = process.stdout.write.bind(process.stdout);
-  const w2 = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string) => { out += s; return true; }) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => { err += s; return true; }) as typeof process.stderr.write;
-  try {
-    const code = await main(['node', 'govgate', ...args]);
-    return { code, out, err };
-  } finally {
-    process.stdout.write = w1;
-    process.stderr.write = w2;
-  }
-}
+const run = runCli;
 
 t.test('valid examples exit 0', async (t) => {
   for (const f of ['case-valid.json', 'case-valid.xml', 'case-valid-gbk.xml', 'batch-valid.json', 'power-item-valid-gbk.xml']) {
@@ -71,4 +56,13 @@ t.test('hostile and malformed payloads are reported, not crashed on', async (t) 
 t.test('usage errors exit 2', async (t) => {
   t.equal((await run('validate', '/no/such/file.json')).code, 2);
   t.equal((await run('validate', examples, '--format', 'yaml')).code, 2);
+});
+
+t.test('a broken divisions table is a configuration error naming the file and line', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'govgate-div-'));
+  writeFileSync(join(dir, 'divisions.csv'), 'code,name\n330100,杭州市\n33010X,错误\n');
+  const r = await run('validate', join(examples, 'case-valid.json'), '--divisions', join(dir, 'divisions.csv'));
+  t.equal(r.code, 2);
+  t.match(r.err, /divisions\.csv line 3 at code,name/);
+  t.match(r.err, /6-digit code,name/);
 });

@@ -20,13 +20,8 @@ import { migrate } from '../store/migrate.js';
 import { verifyChain } from '../store/queries/verify-chain.js';
 import { applyMapping, sourceRecords } from '../pipeline/mapping.js';
 import { readDocument } from '../schemas/wire/index.js';
+import { loadCatalogue } from '../schemas/spec/catalogue.js';
 
-function loadCatalogue(file: string): (code: string) => boolean {
-  const codes = new Set(
-    readFileSync(file, 'utf8').split(/\r?\n/).map((l) => l.split(',')[0]!.trim()).filter((l) => l !== '' && !l.startsWith('#')),
-  );
-  return (code) => codes.has(code);
-}
 
 /** Writes or compares the generated files; returns the paths that differ. */
 export function syncDocs(root: string, write: boolean): string[] {

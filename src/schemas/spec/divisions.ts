@@ -5,6 +5,7 @@
  * an unknown code is a warning; with a full table it is an error.
  */
 import { readFileSync } from 'node:fs';
+import { GovgateError } from '../../errors.js';
 
 export interface Divisions {
   has(code6: string): boolean;
@@ -45,10 +46,21 @@ export const shippedDivisions = (): Divisions => fromRecord(SHIPPED_DIVISIONS, f
 export function loadDivisions(file: string): Divisions {
   const text = readFileSync(file, 'utf8').replace(/^\uFEFF/, '');
   if (text.trimStart().startsWith('{')) {
-    const parsed = JSON.parse(text) as Record<string, unknown>;
+    let parsed: Record<string, unknown>;
+    try {
+      parsed = JSON.parse(text) as Record<string, unknown>;
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      throw new GovgateError('GOVGATE_CONFIG_INVALID', { file, line: 1, path: '/', detail: `区划表不是有效的 JSON：${why}`, detailEn: `the divisions table is not valid JSON: ${why}` });
+    }
     const table: Record<string, string> = {};
     for (const [code, name] of Object.entries(parsed)) {
-      if (!/^\d{6}$/.test(code) || typeof name !== 'string') throw new Error(`${file}: entry ${code} is not "6 digits": "name"`);
+      if (!/^\d{6}$/.test(code) || typeof name !== 'string') {
+        throw new GovgateError('GOVGATE_CONFIG_INVALID', {
+          file, line: '-', path: `/${code}`,
+          detail: `区划表条目应为 "6 位代码": "名称"，实际为 ${JSON.stringify(code)}`, detailEn: `each entry must be "6-digit code": "name", found ${JSON.stringify(code)}`,
+        });
+      }
       table[code] = name;
     }
     return fromRecord(table, true);
@@ -58,7 +70,12 @@ export function loadDivisions(file: string): Divisions {
     const trimmed = line.trim();
     if (trimmed === '' || trimmed.startsWith('#') || /^code\s*,/i.test(trimmed)) return;
     const m = /^(\d{6})\s*,\s*(.+)$/.exec(trimmed);
-    if (m === null) throw new Error(`${file}:${i + 1}: expected "code,name" with a 6-digit code, found "${trimmed.slice(0, 40)}"`);
+    if (m === null) {
+      throw new GovgateError('GOVGATE_CONFIG_INVALID', {
+        file, line: i + 1, path: 'code,name',
+        detail: `每行应为 "6 位代码,名称"，实际为 "${trimmed.slice(0, 40)}"`, detailEn: `each line must be "6-digit code,name", found "${trimmed.slice(0, 40)}"`,
+      });
+    }
     table[m[1]!] = m[2]!.trim();
   });
   return fromRecord(table, true);
