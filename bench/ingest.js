@@ -19,26 +19,15 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { signRequest } from '../dist/client/index.js';
-import { DEMO_DEPT_2, exampleBatch, exampleCase } from '../dist/schemas/spec/examples.js';
+import { DEMO_DEPT_2, exampleBatch } from '../dist/schemas/spec/examples.js';
 import { documentToXml } from '../dist/schemas/xml-form.js';
-import { canonicalJson } from '../dist/schemas/canonical.js';
+import { KEY, record } from './records.js';
 
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
 const root = fileURLToPath(new URL('..', import.meta.url));
 const schema = `bench_${Date.now().toString(36)}`;
-const KEY = { keyId: 'demo-ghzy-2026', secret: 'demo-only-secret-ghzy-330100-do-not-use-in-production', algorithm: 'hmac-sm3' };
 
-const own = { deptCode: DEMO_DEPT_2.code, deptName: DEMO_DEPT_2.name };
-// The same ~1.6 KB record as bench/validate.js.
-function record(caseNo) {
-  const r = exampleCase({ ...own, caseNo, documents: undefined, specialProcedures: undefined, charges: undefined, sourceBizNo: undefined, promiseDueTime: undefined });
-  r.steps = r.steps.slice(0, 2);
-  for (const k of ['legalRep', 'address', 'postcode']) delete r.applicant[k];
-  for (const k of ['place', 'docNo']) delete r.acceptance[k];
-  for (const k of ['certValidTo', 'certIssuer', 'decisionNo']) delete r.result[k];
-  return JSON.parse(canonicalJson(r));
-}
 
 async function startGateway() {
   const dir = mkdtempSync(join(tmpdir(), 'govgate-bench-'));
@@ -47,7 +36,7 @@ async function startGateway() {
     'server:', '  port: 0', '  maxInFlight: 512',
     'database:', `  schema: ${schema}`, '  poolSize: 20',
     'departments:', `  dir: ${join(root, 'config/departments')}`,
-    'demo:', '  enabled: true',
+    'demo:', '  enabled: true', '  hallSim: false',
     'log:', '  level: warn', '',
   ].join('\n'));
   const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [];

@@ -10,7 +10,7 @@
  * Messages are templates: `{name}` is replaced from the details passed with the error.
  */
 
-export type ErrorArea = 'wire' | 'envelope' | 'schema' | 'rule' | 'auth' | 'http' | 'store' | 'config' | 'system';
+export type ErrorArea = 'wire' | 'envelope' | 'schema' | 'rule' | 'auth' | 'http' | 'store' | 'config' | 'pull' | 'delivery' | 'system';
 
 export interface ErrorDef {
   readonly status: number;
@@ -286,6 +286,11 @@ export const ERRORS = {
     zh: '部门 {expected} 无权提交或读取部门 {found} 的数据（位于 {path}）',
     en: 'department {expected} may not submit or read data of department {found} (at {path})',
   },
+  GOVGATE_ADMIN_AUTH_REQUIRED: {
+    status: 401, area: 'auth',
+    zh: '管理接口需要有效的访问令牌（Authorization: Bearer <令牌>）：{detail}',
+    en: 'the admin interface needs a valid token (Authorization: Bearer <token>): {detail}',
+  },
   GOVGATE_NOT_FOUND: {
     status: 404, area: 'http',
     zh: '未找到 {what}：{found}',
@@ -354,6 +359,100 @@ export const ERRORS = {
     status: 422, area: 'schema',
     zh: '按映射转换字段 {path} 失败：{detail}（原值 {found}）',
     en: 'mapping the field {path} failed: {detail} (source value {found})',
+  },
+
+  // ── pull adapters and scheduled jobs ──────────────────────────────────────────────────────────
+  GOVGATE_PULL_ADAPTER_UNKNOWN: {
+    status: 404, area: 'pull',
+    zh: '没有名为 {found} 的拉取适配器；已配置的适配器：{expected}',
+    en: 'there is no pull adapter named {found}; configured adapters: {expected}',
+  },
+  GOVGATE_PULL_BUSY: {
+    status: 409, area: 'pull',
+    zh: '适配器 {adapter} 正在运行（本实例或另一实例持有其锁），本次未运行',
+    en: 'the adapter {adapter} is already running (this instance or another holds its lock); this run did not start',
+  },
+  GOVGATE_PULL_CURSOR_CONFLICT: {
+    status: 409, area: 'pull',
+    zh: '适配器 {adapter} 的游标在本次运行期间被另一次运行移动；本报文已回滚，下次运行从新游标继续',
+    en: 'the cursor of the adapter {adapter} was moved by another run during this one; this payload was rolled back and the next run continues from the new cursor',
+  },
+  GOVGATE_PULL_SOURCE_UNAVAILABLE: {
+    status: 502, area: 'pull',
+    zh: '适配器 {adapter} 无法连接数据源：{detail}',
+    en: 'the adapter {adapter} cannot reach its source: {detail}',
+  },
+  GOVGATE_PULL_SOURCE_AUTH: {
+    status: 502, area: 'pull',
+    zh: '数据源拒绝了适配器 {adapter} 的凭据：{detail}',
+    en: 'the source refused the credentials of the adapter {adapter}: {detail}',
+  },
+  GOVGATE_PULL_SOURCE_ERROR: {
+    status: 502, area: 'pull',
+    zh: '适配器 {adapter} 的数据源返回错误：{detail}',
+    en: 'the source of the adapter {adapter} answered with an error: {detail}',
+  },
+  GOVGATE_PULL_PAYLOAD_REJECTED: {
+    status: 422, area: 'pull',
+    zh: '适配器 {adapter} 取得的报文被整体拒收（{detail}）；原始报文已保存（回执 {receiptId}），游标未前移，下次运行重新读取',
+    en: 'a payload the adapter {adapter} fetched was rejected as a whole ({detail}); the raw payload is kept (receipt {receiptId}), the cursor did not move, and the next run reads it again',
+  },
+  GOVGATE_PULL_ABORTED: {
+    status: 503, area: 'pull',
+    zh: '适配器 {adapter} 的运行被中止（网关正在停止）；已提交的数据与游标保留，下次运行从游标继续',
+    en: 'the run of the adapter {adapter} was aborted (the gateway is stopping); committed data and the cursor are kept and the next run continues from the cursor',
+  },
+  GOVGATE_PULL_BACKFILL_UNSUPPORTED: {
+    status: 400, area: 'pull',
+    zh: '适配器类型 {kind} 不支持按时间范围补取（--since/--until）',
+    en: 'the adapter kind {kind} cannot backfill a time range (--since/--until)',
+  },
+  GOVGATE_PULL_SOURCE_ACK_FAILED: {
+    status: 502, area: 'pull',
+    zh: '在数据源中回写“已取/失败”标记失败：{detail}；数据已保存，下次运行先重试回写，不会重复接收',
+    en: 'writing the taken/failed flag back to the source failed: {detail}; the data is stored, and the next run retries the flag first without taking the rows twice',
+  },
+  GOVGATE_FILE_DROP_MANIFEST_INVALID: {
+    status: 422, area: 'pull',
+    zh: '清单文件 {file} 无效：{detail}',
+    en: 'the manifest {file} is invalid: {detail}',
+  },
+  GOVGATE_FILE_DROP_DIGEST_MISMATCH: {
+    status: 422, area: 'pull',
+    zh: '文件 {file} 与清单不符：清单中 {what} 为 {expected}，实际为 {found}',
+    en: 'the file {file} does not match its manifest: the manifest gives {what} {expected}, found {found}',
+  },
+  GOVGATE_FILE_DROP_COUNT_MISMATCH: {
+    status: 422, area: 'pull',
+    zh: '文件 {file} 的记录数与清单不符：清单为 {expected} 条，实际 {found} 条',
+    en: 'the file {file} holds {found} records but its manifest says {expected}',
+  },
+  GOVGATE_FILE_DROP_INCOMPLETE: {
+    status: 422, area: 'pull',
+    zh: '批次 {file} 在 {limit} 秒内未到齐或未写完：{detail}',
+    en: 'the batch {file} was not complete within {limit} s: {detail}',
+  },
+  GOVGATE_CSV_INVALID: {
+    status: 400, area: 'wire',
+    zh: 'CSV 文件第 {line} 行有误：{detail}',
+    en: 'the CSV file is malformed at line {line}: {detail}',
+  },
+
+  // ── dead letters and destination administration ───────────────────────────────────────────────
+  GOVGATE_DEADLETTER_NOT_OPEN: {
+    status: 409, area: 'delivery',
+    zh: '死信 {id} 的状态为 {found}（处理人 {resolvedBy}），只有待处理（open）的死信可以重新投递',
+    en: 'the dead letter {id} is {found} (by {resolvedBy}); only an open dead letter can be re-driven',
+  },
+  GOVGATE_REDRIVE_JOB_STATE: {
+    status: 409, area: 'delivery',
+    zh: '重新投递任务 {id} 的状态为 {found}，不能{action}（应为 {expected}）',
+    en: 'the re-drive job {id} is {found} and cannot be {action} (it must be {expected})',
+  },
+  GOVGATE_ADMIN_FEATURE_UNAVAILABLE: {
+    status: 503, area: 'http',
+    zh: '本网关实例未提供该管理功能：{feature}',
+    en: 'this gateway instance does not offer the admin feature: {feature}',
   },
 
   // ── system ────────────────────────────────────────────────────────────────────────────────────

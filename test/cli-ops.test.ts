@@ -35,13 +35,15 @@ t.test('the newcomer flow: start in demo mode, demo push, audit verify', async (
   let closed = false;
   t.teardown(() => (closed ? undefined : gw.close()));
 
-  const demo = await run('demo', 'push', '--url', gw.address, '--departments', join(root, 'config/departments'));
+  t.ok(gw.demoHall, 'demo mode without destinations forwards to an embedded hall simulator');
+  const demo = await run('demo', 'push', '--url', gw.address, '--departments', join(root, 'config/departments'), '--hall', gw.demoHall!.url);
   t.equal(demo.code, 0, demo.out);
   t.match(demo.out, /partial/);
   t.match(demo.out, /GOVGATE_FIELD_CODE/);
   t.match(demo.out, /unchanged/);
   t.match(demo.out, /changed v2/);
   t.match(demo.out, /403 GOVGATE_FORBIDDEN_DEPARTMENT/);
+  t.match(demo.out, /the hall simulator received \(forwarded by the gateway\): 3\/3/);
 
   await gw.close();
   closed = true;

@@ -28,14 +28,14 @@ t.test('the example config lists every option and loads to the defaults', async 
   for (const leaf of walkSchema(configSchema as SchemaNode)) {
     if (leaf.section) continue;
     const key = leaf.path[leaf.path.length - 1] ?? '';
-    t.match(example, new RegExp(`^  (# )?${key}:`, 'm'), leaf.path.join('.'));
+    t.match(example, new RegExp(`^ +(# )?(- |  )?${key}:`, 'm'), leaf.path.join('.'));
   }
   const dir = mkdtempSync(join(tmpdir(), 'govgate-example-'));
   const file = join(dir, 'govgate.example.yaml');
   writeFileSync(file, example);
   const fromExample = loadConfig({ file, env: {}, cwd: '/srv' });
   const defaults = loadConfig({ env: {}, cwd: '/srv' });
-  t.same(fromExample, { ...defaults, demo: { enabled: false } }, 'the example changes nothing but what a file implies');
+  t.same(fromExample, { ...defaults, demo: { enabled: false, hallSim: true } }, 'the example changes nothing but what a file implies');
 });
 
 t.test('the mapping example in the docs compiles', async (t) => {

@@ -37,8 +37,15 @@ const DEFAULTS: Config = {
   admin: { tokens: [] },
   departments: { dir: resolve(cwd, 'config/departments') },
   spec: { timezone: 'Asia/Shanghai' },
+  destinations: [],
+  routes: [],
+  delivery: {
+    enabled: true, batchSize: 200, concurrency: 4, leaseSeconds: 120, pollIntervalMs: 250, retryBaseMs: 1000, retryMaxMs: 300_000,
+    maxRetryHours: 72, breakerThreshold: 5, breakerCooldownMs: 15_000,
+  },
+  pull: { adapters: [] },
   log: { level: 'info' },
-  demo: { enabled: true },
+  demo: { enabled: true, hallSim: true },
 };
 
 /** Every option set to a non-default value. Typed as Config: the compiler rejects options the type lacks. */
@@ -50,8 +57,18 @@ const FULL: Config = {
   admin: { tokens: ['admin-token-0123456789abcdef0123456789abcdef'] },
   departments: { dir: '/etc/govgate/departments' },
   spec: { catalogueFile: '/etc/govgate/catalogue.json', divisionsFile: '/etc/govgate/gbt2260.csv', timezone: 'Asia/Urumqi' },
+  destinations: [{
+    name: 'hall', kind: 'standard', enabled: false,
+    options: { url: 'https://hall.example.gov.cn/', keyId: 'city-gw-2026', secret: 'hall-secret-0123456789abcdef0123456789', algorithm: 'hmac-sm3', timeoutMs: 20_000, maxSockets: 8 },
+  }],
+  routes: [{ destination: 'hall', recordTypes: ['case'], departments: ['11330100002489671K'], categories: ['01'] }],
+  delivery: {
+    enabled: false, batchSize: 100, concurrency: 2, leaseSeconds: 60, pollIntervalMs: 500, retryBaseMs: 2000, retryMaxMs: 600_000,
+    maxRetryHours: 24, breakerThreshold: 3, breakerCooldownMs: 30_000,
+  },
+  pull: { adapters: [{ name: 'scjg-db', kind: 'db-pull', dept: '11330100002489671K', schedule: '*/5 * * * *', enabled: false, options: { table: 'cases' } }] },
   log: { level: 'debug' },
-  demo: { enabled: false },
+  demo: { enabled: false, hallSim: false },
 };
 
 t.test('without a file every option takes its default and demo mode is on', async (t) => {
@@ -78,7 +95,8 @@ t.test('a fully-populated config validates and round-trips; the type and the sch
   for (const leaf of walkSchema(configSchema as SchemaNode)) {
     if (leaf.section) continue;
     let v: unknown = FULL;
-    for (const seg of leaf.path) v = (v as Record<string, unknown> | undefined)?.[seg];
+    // `*` stands for the items of an array: FULL sets every field of the first one.
+    for (const seg of leaf.path) v = (v as Record<string, unknown> | undefined)?.[seg === '*' ? 0 : seg];
     if (v === undefined) missing.push(leaf.path.join('.'));
   }
   t.same(missing, [], 'every schema option appears in FULL');
@@ -86,9 +104,9 @@ t.test('a fully-populated config validates and round-trips; the type and the sch
 
 t.test('a file changes only what it names; an empty section means defaults; demo is off with a file', async (t) => {
   const cfg = loadConfig({ file: fixture('minimal.yaml'), env: {}, cwd });
-  t.same(cfg, { ...DEFAULTS, server: { ...DEFAULTS.server, port: 9090 }, log: { level: 'warn' }, demo: { enabled: false } });
-  t.same(loadConfig({ file: writeTemp(''), env: {}, cwd }).demo, { enabled: false }, 'an empty file is all defaults');
-  t.same(loadConfig({ file: writeTemp('demo:\n  enabled: true\n'), env: {}, cwd }).demo, { enabled: true });
+  t.same(cfg, { ...DEFAULTS, server: { ...DEFAULTS.server, port: 9090 }, log: { level: 'warn' }, demo: { enabled: false, hallSim: true } });
+  t.same(loadConfig({ file: writeTemp(''), env: {}, cwd }).demo, { enabled: false, hallSim: true }, 'an empty file is all defaults');
+  t.same(loadConfig({ file: writeTemp('demo:\n  enabled: true\n'), env: {}, cwd }).demo, { enabled: true, hallSim: true });
 });
 
 t.test('environment variables override the file', async (t) => {

@@ -25,7 +25,7 @@ if (TEST_DATABASE_URL === undefined) {
     const dir = mkdtempSync(join(tmpdir(), 'govgate-crash-'));
     const config = join(dir, 'govgate.yaml');
     const departments = fileURLToPath(new URL('../config/departments/', import.meta.url));
-    writeFileSync(config, `server:\n  port: 0\ndatabase:\n  url: ${url}\n  schema: ${schema}\ndepartments:\n  dir: ${departments}\ndemo:\n  enabled: true\nlog:\n  level: warn\n`);
+    writeFileSync(config, `server:\n  port: 0\ndatabase:\n  url: ${url}\n  schema: ${schema}\ndepartments:\n  dir: ${departments}\ndemo:\n  enabled: true\n  hallSim: false\nlog:\n  level: warn\n`);
 
     const own = { deptCode: DEMO_DEPT_2.code, deptName: DEMO_DEPT_2.name };
     const accepted: Receipt[] = [];

@@ -16,7 +16,7 @@ async function configFile(t: Teardown): Promise<string> {
   const file = join(dir, 'govgate.yaml');
   // On the server, testDb makes a fresh schema for the gateway process and drops it afterwards.
   const db = TEST_DATABASE_URL === undefined ? `  dataDir: ${join(dir, 'data')}\n` : `  url: ${TEST_DATABASE_URL}\n  schema: ${(await testDb(t, { migrate: false })).schema}\n`;
-  writeFileSync(file, `server:\n  port: 0\ndatabase:\n${db}departments:\n  dir: ${departments}\ndemo:\n  enabled: true\nlog:\n  level: warn\n`);
+  writeFileSync(file, `server:\n  port: 0\ndatabase:\n${db}departments:\n  dir: ${departments}\ndemo:\n  enabled: true\n  hallSim: false\nlog:\n  level: warn\n`);
   return file;
 }
 

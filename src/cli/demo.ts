@@ -23,7 +23,29 @@ function describe(title: string, r: Receipt): string {
   return lines.join('\n');
 }
 
-export async function runDemoPush(opts: { url: string; departmentsDir: string }): Promise<number> {
+/**
+ * Waits (up to 10 s) until the hall simulator holds every key the demo expects, then lists them:
+ * the end of the journey department → gateway → hall.
+ */
+async function showHall(hallUrl: string, expected: readonly string[]): Promise<void> {
+  const end = Date.now() + 10_000;
+  let keys: string[] = [];
+  for (;;) {
+    const res = await fetch(new URL('_sim/records?limit=500', hallUrl.endsWith('/') ? hallUrl : `${hallUrl}/`)).catch(() => undefined);
+    if (res?.ok) {
+      const body = (await res.json()) as { idempotencyKey?: string }[];
+      keys = (Array.isArray(body) ? body : []).map((r) => r.idempotencyKey ?? '').filter((k) => k !== '');
+    }
+    if (expected.every((k) => keys.some((x) => x.endsWith(`:${k}`))) || Date.now() > end) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const arrived = expected.filter((k) => keys.some((x) => x.endsWith(`:${k}`)));
+  process.stdout.write(`\n统一网厅模拟器已收到（经网关转发） / the hall simulator received (forwarded by the gateway): ${arrived.length}/${expected.length}\n`);
+  for (const k of keys.filter((x) => expected.some((e) => x.endsWith(`:${e}`)))) process.stdout.write(`  ✓ ${k}\n`);
+  if (arrived.length < expected.length) process.stdout.write('  （其余仍在发件箱中，稍后再看 / the rest are still in the outbox; look again shortly）\n');
+}
+
+export async function runDemoPush(opts: { url: string; departmentsDir: string; hallUrl?: string }): Promise<number> {
   const depts = loadDepartments(opts.departmentsDir, process.env, { allowInlineSecrets: true });
   const market = depts.find((d) => d.code === DEMO_DEPT.code);
   const planning = depts.find((d) => d.code === DEMO_DEPT_2.code);
@@ -63,5 +85,6 @@ export async function runDemoPush(opts: { url: string; departmentsDir: string })
   } catch (err) {
     if (err instanceof GovgateClientError) process.stdout.write(`  ${err.status} ${err.code}: ${err.messages.zh}\n  ${err.messages.en}\n`);
   }
+  if (opts.hallUrl !== undefined) await showHall(opts.hallUrl, [String(goodCase['caseNo']), String(item['itemCode']), `330100-SJ-${stamp}`]);
   return failed === 0 ? 0 : 1;
 }

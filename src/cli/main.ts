@@ -108,8 +108,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     .description('向运行中的演示网关推送样例数据 / push sample records to a running demo gateway')
     .option('--url <url>', 'gateway address', 'http://127.0.0.1:8080')
     .option('--departments <dir>', 'department files', 'config/departments')
-    .action(async (opts: { url: string; departments: string }) => {
-      exitCode = await runDemoPush({ url: opts.url, departmentsDir: opts.departments });
+    .option('--hall <url>', '演示网厅模拟器地址：推送后显示转发到达的记录 / the demo hall simulator: show the records forwarded to it')
+    .action(async (opts: { url: string; departments: string; hall?: string }) => {
+      exitCode = await runDemoPush({ url: opts.url, departmentsDir: opts.departments, ...(opts.hall === undefined ? {} : { hallUrl: opts.hall }) });
     });
 
   program
@@ -168,6 +169,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       });
       exitCode = bad === 0 ? 0 : 1;
     });
+
+  (await import('./hall-sim.js')).registerHallSim(program, (code) => { exitCode = code; });
+  (await import('./admin.js')).registerAdmin(program, (code) => { exitCode = code; });
+  (await import('./pull.js')).registerPullCommands(program, (code) => { exitCode = code; });
 
   try {
     await program.parseAsync([...argv]);

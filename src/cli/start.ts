@@ -58,7 +58,12 @@ function printBanner(gw: RunningGateway, configFile: string | undefined): void {
         out.push(`  ${d.code}  ${d.name}  keyId=${k.id}  ${k.algorithm}  secret=${k.secretSource === 'inline' ? k.secret : `(env)`}${d.mapping === undefined ? '' : '  （带字段映射 with mapping）'}`);
       }
     }
-    out.push('', `再开一个终端运行 / in another terminal run:  npm run demo:push`, '');
+    if (gw.demoHall !== undefined) {
+      out.push('', `统一网厅模拟器（接收转发的记录） / hall simulator (receives forwarded records): ${gw.demoHall.url}`,
+        `  已收记录 received records:  ${gw.demoHall.url}/_sim/records`,
+        `  转发指标 forwarding metrics: ${gw.address}/metrics`);
+    }
+    out.push('', `再开一个终端运行 / in another terminal run:  npm run demo:push${gw.demoHall === undefined ? '' : ` -- --hall ${gw.demoHall.url}`}`, '');
   }
   process.stdout.write(`${out.join('\n')}\n`);
 }

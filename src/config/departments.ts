@@ -34,6 +34,11 @@ export interface Department {
   readonly keys: readonly DepartmentKey[];
   /** Absent → the department sends records in the standard shape. */
   readonly mapping?: CompiledMapping;
+  /**
+   * A downstream gateway rather than a department: it may submit, one department per batch, for
+   * these department codes (`*`: any). Its batches are stored under the department they carry.
+   */
+  readonly relayFor?: readonly string[];
   /** The file it was loaded from, for messages. */
   readonly file: string;
 }
@@ -214,6 +219,7 @@ function checkDepartment(p: Parsed, env: NodeJS.ProcessEnv, options: LoadDepartm
     name: data.name as string,
     ...(typeof data.regionCode === 'string' ? { regionCode: data.regionCode } : {}),
     keys,
+    ...(Array.isArray(data.relayFor) ? { relayFor: data.relayFor as string[] } : {}),
     file: p.file,
   };
 }

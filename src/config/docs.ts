@@ -221,8 +221,16 @@ export function renderExampleConfig(): string {
     '',
   ];
   for (const [name, section] of Object.entries(CONFIG.properties ?? {})) {
+    if (section.type === 'array') {
+      out.push(...comment([section['x-doc'].zh, section['x-doc'].en], ''), `${name}: []`, ...listItemExample(section, '  '), '');
+      continue;
+    }
     out.push(...comment([`${section['x-doc'].zh} / ${section['x-doc'].en}`], ''), `${name}:`);
     for (const [key, n] of Object.entries(section.properties ?? {})) {
+      if (n.type === 'array' && n.items?.type === 'object') {
+        out.push(...comment([n['x-doc'].zh, n['x-doc'].en], '  '), `  ${key}: []`, ...listItemExample(n, '    '), '');
+        continue;
+      }
       const notes: string[] = [n['x-doc'].zh, n['x-doc'].en];
       const tags: string[] = [];
       if (n['x-secret']) tags.push('机密 secret');
@@ -243,3 +251,22 @@ export function renderExampleConfig(): string {
   while (out[out.length - 1] === '') out.pop();
   return `${out.join('\n')}\n`;
 }
+
+/**
+ * A list option (destinations, routes, pull adapters) is empty by default; the example shows one
+ * item, commented out, with each field's doc and example value.
+ */
+function listItemExample(list: SchemaNode, indent: string): string[] {
+  const out: string[] = [`${indent}# 例 example:`];
+  let first = true;
+  for (const [key, n] of Object.entries(list.items?.properties ?? {})) {
+    out.push(...comment([`${n['x-doc'].zh} / ${n['x-doc'].en}`], indent));
+    const value = n.examples?.[0] ?? n.default;
+    out.push(`${indent}# ${first ? '- ' : '  '}${key}: ${value === undefined ? '' : yamlValue(value)}`);
+    first = false;
+  }
+  return out;
+}
+
+/** The options table of any annotated schema (adapter kinds' `optionsSchema`, in docs/adapters/). */
+export { table as optionsTable };

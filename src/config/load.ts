@@ -4,6 +4,7 @@
  * configuration stops the start with GOVGATE_CONFIG_INVALID, never a warning and a half-working gateway.
  */
 import { isAbsolute, resolve } from 'node:path';
+import { adapterChecks } from './adapters.js';
 import { describeAjvErrors, show, validatorFor } from './ajv.js';
 import { configSchema, isSecretAt, schemaPath, walkSchema, type Config, type SchemaNode } from './schema.js';
 import { deepFreeze, dottedPath, locate, problemsError, YamlSource, type LocatedProblem, type Locator } from './yaml-source.js';
@@ -58,7 +59,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   }
 
   const cfg = data as unknown as MutableConfig;
-  const problems = crossChecks(cfg).map((p) => placed(p, source, fromEnv));
+  const problems = [...crossChecks(cfg), ...adapterChecks(cfg, env)].map((p) => placed(p, source, fromEnv));
   if (problems.length > 0) throw problemsError('GOVGATE_CONFIG_INVALID', problems);
 
   resolvePaths(data, cwd);

@@ -54,6 +54,9 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 const MiB = 1024 * 1024;
 
+/** Names of destinations and adapters: they appear in metrics labels, URLs and file names. */
+export const NAME_PATTERN = '^[a-z][a-z0-9_-]{0,63}$';
+
 /**
  * Secrets shorter than this are refused: an HMAC key or bearer token a person can type from memory
  * is guessable offline once one signed request has been captured. 32 characters of random base64
@@ -240,6 +243,166 @@ export const configSchema = {
         },
       },
     }),
+    destinations: {
+      type: 'array', maxItems: 32, default: [],
+      'x-doc': {
+        zh: '转发目的地（统一网厅、省级平台、上级网关等）。每个目的地的 options 由其类型（kind）决定，见 docs/adapters/<kind>.md。',
+        en: 'Where accepted records are forwarded (the unified hall, the province, an upstream gateway…). Each destination\'s options depend on its kind; see docs/adapters/<kind>.md.',
+      },
+      items: {
+        type: 'object', additionalProperties: false, required: ['name', 'kind'],
+        'x-doc': { zh: '转发目的地', en: 'Destination' },
+        properties: {
+          name: {
+            type: 'string', pattern: NAME_PATTERN, minLength: 1, maxLength: 64, examples: ['hall'],
+            'x-doc': { zh: '目的地名称，在路由、指标和死信中引用；唯一。', en: 'Destination name, used by routes, metrics and dead letters; unique.' },
+          },
+          kind: {
+            type: 'string', minLength: 1, maxLength: 64, examples: ['standard'],
+            'x-doc': { zh: '目的地类型，如 standard（标准上报协议）。', en: 'Destination kind, e.g. standard (the upstream protocol).' },
+          },
+          enabled: {
+            type: 'boolean', default: true, examples: [false],
+            'x-doc': { zh: '是否投递。停用时记录仍进入发件箱排队，启用后补发。', en: 'Whether to deliver. While disabled, records still queue in the outbox and go out once it is enabled.' },
+          },
+          options: {
+            type: 'object', default: {}, additionalProperties: true,
+            'x-doc': { zh: '该类型的选项（由类型自己的 schema 校验）。', en: 'Options of the kind (checked by the kind\'s own schema).' },
+          },
+        },
+      },
+    },
+    routes: {
+      type: 'array', maxItems: 256, default: [],
+      'x-doc': {
+        zh: '路由规则：哪些记录转发到哪个目的地。一条记录匹配几条规则就进入几个目的地（同一目的地只一次）。',
+        en: 'Routing rules: which records go to which destination. A record goes to every destination whose rule it matches (once per destination).',
+      },
+      items: {
+        type: 'object', additionalProperties: false, required: ['destination'],
+        'x-doc': { zh: '路由规则', en: 'Route' },
+        properties: {
+          destination: {
+            type: 'string', pattern: NAME_PATTERN, minLength: 1, maxLength: 64, examples: ['hall'],
+            'x-doc': { zh: '目的地名称（destinations 中的 name）。', en: 'Destination name (a name under destinations).' },
+          },
+          recordTypes: {
+            type: 'array', uniqueItems: true, minItems: 1, maxItems: 3,
+            items: { type: 'string', enum: ['case', 'powerItem', 'supervision'], 'x-doc': { zh: '记录类型', en: 'Record type' } },
+            examples: [['case', 'powerItem']],
+            'x-default-doc': { zh: '全部类型', en: 'every type' },
+            'x-doc': { zh: '只转发这些记录类型。', en: 'Only these record types.' },
+          },
+          departments: {
+            type: 'array', uniqueItems: true, minItems: 1, maxItems: 10_000,
+            items: { type: 'string', pattern: DEPT_CODE_PATTERN, minLength: 2, maxLength: 32, 'x-doc': { zh: '部门代码', en: 'Department code' } },
+            examples: [['11330100002489671K']],
+            'x-default-doc': { zh: '全部部门', en: 'every department' },
+            'x-doc': { zh: '只转发这些部门的记录。', en: 'Only records of these departments.' },
+          },
+          categories: {
+            type: 'array', uniqueItems: true, minItems: 1, maxItems: 64,
+            items: { type: 'string', pattern: '^[0-9A-Za-z]{1,8}$', maxLength: 8, 'x-doc': { zh: '事项类型代码', en: 'Item category code' } },
+            examples: [['01', '02']],
+            'x-default-doc': { zh: '不限', en: 'any' },
+            'x-doc': {
+              zh: '只转发这些事项类型（itemCategory 代码表）的权力事项；对办件和督办不起作用。',
+              en: 'Only power items of these categories (itemCategory code table); has no effect on cases and supervision notices.',
+            },
+          },
+        },
+      },
+    },
+    delivery: section({ zh: '投递', en: 'Delivery' }, {
+      enabled: {
+        type: 'boolean', default: true, examples: [false], 'x-env': 'GOVGATE_DELIVERY',
+        'x-doc': {
+          zh: '本实例是否运行投递进程。多实例时可只让部分实例投递；发件箱照常写入。',
+          en: 'Whether this instance runs delivery workers. With several instances some may only ingest; the outbox is written either way.',
+        },
+      },
+      batchSize: {
+        type: 'integer', minimum: 1, maximum: 1000, default: 200, examples: [200],
+        'x-doc': { zh: '每次认领并发送的记录数上限。', en: 'Most records claimed and sent in one request.' },
+      },
+      concurrency: {
+        type: 'integer', minimum: 1, maximum: 64, default: 4, examples: [4],
+        'x-doc': { zh: '每个目的地同时在途的请求数（本实例）。', en: 'Requests in flight per destination (this instance).' },
+      },
+      leaseSeconds: {
+        type: 'integer', minimum: 5, maximum: 3600, default: 120, examples: [120],
+        'x-doc': {
+          zh: '认领的租约时长（秒）；进程被杀后，超过租约的在途条目由其他实例收回重发。须大于目的地的请求超时。',
+          en: 'Claim lease in seconds; entries left in flight by a killed process are reclaimed after it. Must exceed the destination\'s request timeout.',
+        },
+      },
+      pollIntervalMs: {
+        type: 'integer', minimum: 10, maximum: 60_000, default: 250, examples: [250],
+        'x-doc': { zh: '发件箱为空时的轮询间隔（毫秒）。', en: 'Polling interval when the outbox is empty, in ms.' },
+      },
+      retryBaseMs: {
+        type: 'integer', minimum: 10, maximum: 600_000, default: 1000, examples: [1000],
+        'x-doc': { zh: '首次重试的基准等待（毫秒）；之后指数增长并加随机抖动。', en: 'Base wait before the first retry in ms; grows exponentially, with jitter.' },
+      },
+      retryMaxMs: {
+        type: 'integer', minimum: 100, maximum: 86_400_000, default: 300_000, examples: [300_000],
+        'x-doc': { zh: '两次重试之间的最长等待（毫秒）。', en: 'Longest wait between retries in ms.' },
+      },
+      maxRetryHours: {
+        type: 'integer', minimum: 1, maximum: 24 * 90, default: 72, examples: [72],
+        'x-doc': {
+          zh: '暂时性失败持续重试的最长时间（小时），超过后转入死信（原因：重试超时）。',
+          en: 'How long transient failures are retried, in hours; after that the entry becomes a dead letter (reason: retries exhausted).',
+        },
+      },
+      breakerThreshold: {
+        type: 'integer', minimum: 1, maximum: 1000, default: 5, examples: [5],
+        'x-doc': { zh: '连续多少次暂时性失败后熔断该目的地。', en: 'Consecutive transient failures that open a destination\'s circuit breaker.' },
+      },
+      breakerCooldownMs: {
+        type: 'integer', minimum: 100, maximum: 3_600_000, default: 15_000, examples: [15_000],
+        'x-doc': { zh: '熔断后等待多久再试探（毫秒）。', en: 'How long an open breaker waits before a probe, in ms.' },
+      },
+    }),
+    pull: section({ zh: '拉取', en: 'Pulling' }, {
+      adapters: {
+        type: 'array', maxItems: 256, default: [],
+        'x-doc': {
+          zh: '拉取适配器：定时从部门系统（REST、SOAP、数据库、文件摆渡）取数。options 由类型决定，见 docs/adapters/<kind>.md。',
+          en: 'Pull adapters: scheduled fetching from department systems (REST, SOAP, database, file ferry). Options depend on the kind; see docs/adapters/<kind>.md.',
+        },
+        items: {
+          type: 'object', additionalProperties: false, required: ['name', 'kind', 'dept'],
+          'x-doc': { zh: '拉取适配器', en: 'Pull adapter' },
+          properties: {
+            name: {
+              type: 'string', pattern: NAME_PATTERN, minLength: 1, maxLength: 64, examples: ['scjg-db'],
+              'x-doc': { zh: '适配器名称，唯一；游标和运行记录以它为键。', en: 'Adapter name, unique; its cursor and run history are keyed by it.' },
+            },
+            kind: {
+              type: 'string', minLength: 1, maxLength: 64, examples: ['db-pull'],
+              'x-doc': { zh: '类型：rest-poll、soap-poll、db-pull、file-drop。', en: 'Kind: rest-poll, soap-poll, db-pull, file-drop.' },
+            },
+            dept: {
+              type: 'string', pattern: DEPT_CODE_PATTERN, minLength: 2, maxLength: 32, examples: ['11330100002489671K'],
+              'x-doc': { zh: '数据所属部门代码（须在部门配置中）；该部门的字段映射同样适用。', en: 'Department the data belongs to (must have a department file); its mapping applies.' },
+            },
+            schedule: {
+              type: 'string', minLength: 1, maxLength: 128, default: '*/1 * * * *', examples: ['*/5 * * * *'],
+              'x-doc': { zh: '运行计划（cron 表达式，node-cron 语法，可含秒）。', en: 'Schedule (cron expression, node-cron syntax, seconds allowed).' },
+            },
+            enabled: {
+              type: 'boolean', default: true, examples: [false],
+              'x-doc': { zh: '是否按计划运行（停用后仍可用 govgate pull 手动运行）。', en: 'Whether it runs on schedule (a disabled adapter can still be run by govgate pull).' },
+            },
+            options: {
+              type: 'object', default: {}, additionalProperties: true,
+              'x-doc': { zh: '该类型的选项（由类型自己的 schema 校验）。', en: 'Options of the kind (checked by the kind\'s own schema).' },
+            },
+          },
+        },
+      },
+    }),
     log: section({ zh: '日志', en: 'Logging' }, {
       level: {
         type: 'string', enum: LOG_LEVELS, default: 'info', examples: ['debug'], 'x-env': 'GOVGATE_LOG_LEVEL',
@@ -256,6 +419,13 @@ export const configSchema = {
         'x-doc': {
           zh: '演示模式：载入示例部门与演示数据，便于无需任何准备即可试用。生产环境务必关闭。',
           en: 'Demo mode: loads the sample departments and demo data so the gateway can be tried with no set-up. Keep it off in production.',
+        },
+      },
+      hallSim: {
+        type: 'boolean', default: true, examples: [false],
+        'x-doc': {
+          zh: '演示模式下且未配置任何目的地时，启动内嵌的统一网厅模拟器（hall-sim，端口随机）并把全部记录转发给它，以便看到记录端到端流转。',
+          en: 'In demo mode with no destination configured, start an embedded hall simulator (hall-sim, on a free port) and forward every record to it, so records can be seen travelling end to end.',
         },
       },
     }),
@@ -303,12 +473,57 @@ export interface Config {
     readonly divisionsFile?: string;
     readonly timezone: string;
   };
+  readonly destinations: readonly DestinationConfig[];
+  readonly routes: readonly RouteConfig[];
+  readonly delivery: DeliveryConfig;
+  readonly pull: {
+    readonly adapters: readonly PullAdapterConfig[];
+  };
   readonly log: {
     readonly level: LogLevel;
   };
   readonly demo: {
     readonly enabled: boolean;
+    readonly hallSim: boolean;
   };
+}
+
+export interface DestinationConfig {
+  readonly name: string;
+  readonly kind: string;
+  readonly enabled: boolean;
+  /** Checked against the kind's own schema by the adapter registry. */
+  readonly options: Readonly<Record<string, unknown>>;
+}
+
+export interface RouteConfig {
+  readonly destination: string;
+  readonly recordTypes?: readonly ('case' | 'powerItem' | 'supervision')[];
+  readonly departments?: readonly string[];
+  readonly categories?: readonly string[];
+}
+
+export interface DeliveryConfig {
+  readonly enabled: boolean;
+  readonly batchSize: number;
+  readonly concurrency: number;
+  readonly leaseSeconds: number;
+  readonly pollIntervalMs: number;
+  readonly retryBaseMs: number;
+  readonly retryMaxMs: number;
+  readonly maxRetryHours: number;
+  readonly breakerThreshold: number;
+  readonly breakerCooldownMs: number;
+}
+
+export interface PullAdapterConfig {
+  readonly name: string;
+  readonly kind: string;
+  readonly dept: string;
+  readonly schedule: string;
+  readonly enabled: boolean;
+  /** Checked against the kind's own schema by the adapter registry. */
+  readonly options: Readonly<Record<string, unknown>>;
 }
 
 const keySchema: SchemaNode = {
@@ -392,6 +607,15 @@ export const departmentSchema = {
       'x-doc': {
         zh: '部门用于签名请求的密钥。',
         en: 'Keys the department signs its requests with.',
+      },
+    },
+    relayFor: {
+      type: 'array', minItems: 1, maxItems: 10_000, uniqueItems: true,
+      items: { type: 'string', pattern: `^(\\*|${DEPT_CODE_PATTERN.slice(1, -1)})$`, maxLength: 32, 'x-doc': { zh: '部门代码或 *', en: 'Department code or *' } },
+      examples: [['*']],
+      'x-doc': {
+        zh: '下级网关（可选）：持此密钥者是下级网关，可按上报协议代这些部门提交（每批一个部门，批次信封的 senderDept 为该部门）；* 表示任意部门。',
+        en: 'Downstream gateway (optional): the holder of these keys is a gateway that may submit for these departments by the upstream protocol (one department per batch, named by senderDept); * means any.',
       },
     },
     mapping: {

@@ -18,6 +18,8 @@ import type { Validator } from '../schemas/validate.js';
 import { ERROR_SCHEMA, FINDING_SCHEMA, RECEIPT_SCHEMA } from './receipt.js';
 import { pushRoutes, type PushStore } from './push.js';
 import { authenticator } from './auth.js';
+import { adminAuthenticator, type AdminAuthenticate } from './admin-auth.js';
+import type { GatewayMetrics } from '../metrics.js';
 
 export interface AppOptions {
   readonly config: Config;
@@ -27,6 +29,10 @@ export interface AppOptions {
   /** A pino logger (with secret redaction); none: silent. */
   readonly logger?: FastifyBaseLogger;
   readonly now?: () => Date;
+  /** Served at /metrics (behind the admin token when admin.tokens is set). */
+  readonly metrics?: GatewayMetrics;
+  /** Extra routes (the admin API), registered after the push routes. */
+  readonly plugins?: readonly ((app: FastifyInstance, admin: AdminAuthenticate) => Promise<void>)[];
 }
 
 /** fastify's own errors, translated into stable codes. */
@@ -82,6 +88,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       components: {
         securitySchemes: {
           govgateHmac: { type: 'apiKey', in: 'header', name: 'Authorization', description: 'GOVGATE-HMAC-SHA256 keyId=…, timestamp=…, nonce=…, signature=…' },
+          adminToken: { type: 'http', scheme: 'bearer', description: 'admin.tokens' },
         },
       },
     },
@@ -121,6 +128,18 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     maxInFlight: config.server.maxInFlight,
     schemas: { receipt: RECEIPT_SCHEMA, error: ERROR_SCHEMA },
   });
+  const admin = adminAuthenticator(config.admin.tokens);
+  const metrics = opts.metrics;
+  if (metrics !== undefined) {
+    app.get('/metrics', { logLevel: 'warn', schema: { summary: 'Prometheus 指标 / Prometheus metrics', tags: ['ops'], security: [{ adminToken: [] }] } }, async (req, reply) => {
+      // Without admin tokens (demo, or a deployment that relies on network isolation) the figures
+      // are open like /healthz; with them, a scraper needs one (Prometheus: authorization.credentials).
+      if (config.admin.tokens.length > 0) admin(req);
+      const text = await metrics.registry.metrics();
+      return reply.type(metrics.registry.contentType).send(text);
+    });
+  }
+  for (const plugin of opts.plugins ?? []) await plugin(app, admin);
   return app;
 }
 

@@ -6,6 +6,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { ERRORS, GovgateError } from '../errors.js';
 import { finding, type Finding } from '../schemas/findings.js';
 import { intake, type IntakeLimits } from '../pipeline/intake.js';
+import { toIngestInput } from '../pipeline/to-ingest.js';
 import type { Validator } from '../schemas/validate.js';
 import type { RecordType } from '../schemas/spec/index.js';
 import { sendError } from './errors.js';
@@ -35,14 +36,24 @@ const BODY_DOC = {
   },
 };
 
-/** Every record must belong to the department that signed the request. */
-function foreignDepartment(auth: Authenticated, envelopeSender: string | undefined, records: ReadonlyArray<{ deptCode?: string; index: number }>, single: boolean): GovgateError | undefined {
-  if (envelopeSender !== undefined && envelopeSender !== auth.deptCode) {
-    return new GovgateError('GOVGATE_FORBIDDEN_DEPARTMENT', { expected: auth.deptCode, found: envelopeSender, path: '/senderDept' });
+/**
+ * The department a payload is stored under: the signer's own, or — for a downstream gateway
+ * (`relayFor`) — the one its batch names in senderDept.
+ */
+function payloadDepartment(auth: Authenticated, envelopeSender: string | undefined): string {
+  const relay = auth.department.relayFor;
+  if (relay === undefined || envelopeSender === undefined) return auth.deptCode;
+  return relay.includes('*') || relay.includes(envelopeSender) ? envelopeSender : auth.deptCode;
+}
+
+/** Every record must belong to the payload's department, which the signer must be allowed to submit for. */
+function foreignDepartment(auth: Authenticated, dept: string, envelopeSender: string | undefined, records: ReadonlyArray<{ deptCode?: string; index: number }>, single: boolean): GovgateError | undefined {
+  if (envelopeSender !== undefined && envelopeSender !== dept) {
+    return new GovgateError('GOVGATE_FORBIDDEN_DEPARTMENT', { expected: dept, found: envelopeSender, path: '/senderDept' });
   }
-  const other = records.find((r) => r.deptCode !== undefined && r.deptCode !== auth.deptCode);
+  const other = records.find((r) => r.deptCode !== undefined && r.deptCode !== dept);
   if (other !== undefined) {
-    return new GovgateError('GOVGATE_FORBIDDEN_DEPARTMENT', { expected: auth.deptCode, found: other.deptCode, path: single ? '/deptCode' : `/records/${other.index}/deptCode` });
+    return new GovgateError('GOVGATE_FORBIDDEN_DEPARTMENT', { expected: dept, found: other.deptCode, path: single ? '/deptCode' : `/records/${other.index}/deptCode` });
   }
   return undefined;
 }
@@ -80,30 +91,20 @@ export const pushRoutes: FastifyPluginAsync<PushOptions> = async (app, opts) => 
       const records = (doc?.records ?? []).map((r) => (expectedType !== undefined && r.recordType !== undefined && r.recordType !== expectedType
         ? { ...r, ok: false, record: undefined, findings: [...r.findings, finding('error', 'GOVGATE_RECORD_TYPE_UNKNOWN', { path: '/recordType', found: r.recordType, expected: expectedType })] }
         : r));
-      const forbidden = foreignDepartment(who, doc?.envelope?.senderDept, records, doc?.kind === 'record');
+      const dept = payloadDepartment(who, doc?.envelope?.senderDept);
+      const forbidden = foreignDepartment(who, dept, doc?.envelope?.senderDept, records, doc?.kind === 'record');
       const payloadFindings: Finding[] = [...read.payloadFindings];
       if (forbidden !== undefined) payloadFindings.push(finding('error', forbidden.code, { ...forbidden.details }));
-      const rejectAll = payloadFindings.some((f) => f.severity === 'error');
-
-      const receipt = await opts.store.ingest({
-        deptCode: who.deptCode,
-        source: 'http-push',
-        raw: { body, contentType, ...(read.encoding === undefined ? {} : { declaredEncoding: read.encoding }) },
+      const receipt = await opts.store.ingest(toIngestInput({
+        deptCode: dept,
+        source: dept === who.deptCode ? 'http-push' : `relay:${who.deptCode}`,
+        raw: { body, contentType },
+        ...(read.encoding === undefined ? {} : { encoding: read.encoding }),
         ...(doc?.envelope === undefined ? {} : { batchId: doc.envelope.batchId }),
         payloadFindings,
         nonce: { keyId: who.keyId, nonce: who.nonce },
-        records: rejectAll ? [] : records.map((r) => {
-          const base = {
-            index: r.index,
-            ...(r.recordType === undefined ? {} : { recordType: r.recordType }),
-            ...(r.key === undefined ? {} : { businessKey: r.key }),
-            ...(r.dataVer === undefined ? {} : { dataVer: r.dataVer }),
-          };
-          if (!r.ok || r.record === undefined) return { ...base, status: 'rejected' as const, findings: r.findings };
-          // The store digests the canonical form it also stores: one serialisation, not two.
-          return { ...base, status: 'accepted' as const, content: r.record, warnings: r.findings };
-        }),
-      });
+        records,
+      }));
 
       committed = true;
       if (forbidden !== undefined) return sendError(reply, forbidden, { receiptId: receipt.receiptId });

@@ -6,6 +6,7 @@
  */
 import { ERRORS, type ErrorDef } from '../errors.js';
 import { renderConfigDocs, renderExampleConfig } from '../config/docs.js';
+import { adapterDocs } from '../adapters/docs.js';
 import { canonicalJson } from './canonical.js';
 import { codeTablesJson, envelopeSchema, recordSchema } from './json-schema.js';
 import {
@@ -13,6 +14,7 @@ import {
 } from './spec/index.js';
 import { PUBLISHED_EXAMPLES } from './spec/examples.js';
 import { documentToXml } from './xml-form.js';
+import { upstreamPage } from './upstream-docs.js';
 
 export interface GeneratedFile {
   readonly path: string;
@@ -157,7 +159,8 @@ function codeTablesPage(): string {
 
 function envelopePage(): string {
   const f = ENVELOPE.fields;
-  const rows = (Object.keys(f) as (keyof typeof f)[]).map((k) => `| \`${k}\` | ${f[k].zh} | ${f[k].en} | 是 yes | \`${JSON.stringify(f[k].example)}\` |`);
+  const rows = (Object.keys(f) as (keyof typeof f)[]).map((k) =>
+    `| \`${k}\` | ${f[k].zh} | ${f[k].en} | ${k === 'idempotencyKeys' ? '否 no' : '是 yes'} | \`${JSON.stringify(f[k].example)}\` |`);
   return [
     GENERATED_NOTE,
     `# 批次信封与传输格式 Batch envelope and wire forms（spec v${SPEC_VERSION}）`,
@@ -229,6 +232,7 @@ function indexPage(): string {
     '## 其他 More',
     '',
     '- [批次信封与传输格式 Envelope and wire forms](envelope.md)',
+    '- [上报协议（网关向上级提交与对账） Upstream protocol](upstream.md)',
     '- [代码表 Code tables](code-tables.md)',
     '- [错误代码 Error codes](../errors.md)',
     '- JSON Schema: [schemas/](schemas/)',
@@ -294,7 +298,7 @@ function typesModule(): string {
   parts.push(`export type SpecRecord = ${RECORD_TYPES.map((t) => names[t]).join(' | ')};`, '');
   parts.push(
     '/** 批次信封 Batch envelope */',
-    `export interface BatchEnvelope {\n  specVersion: ${JSON.stringify(SPEC_VERSION)};\n  batchId: string;\n  senderDept: string;\n  sentAt: string;\n  records: SpecRecord[];\n}`,
+    `export interface BatchEnvelope {\n  specVersion: ${JSON.stringify(SPEC_VERSION)};\n  batchId: string;\n  senderDept: string;\n  sentAt: string;\n  records: SpecRecord[];\n  idempotencyKeys?: string[];\n}`,
     '',
   );
   return parts.join('\n');
@@ -306,12 +310,14 @@ export function generateDocs(): GeneratedFile[] {
   const files: GeneratedFile[] = [
     { path: 'docs/spec/README.md', content: indexPage() },
     { path: 'docs/spec/envelope.md', content: envelopePage() },
+    { path: 'docs/spec/upstream.md', content: upstreamPage(GENERATED_NOTE) },
     { path: 'docs/spec/code-tables.md', content: codeTablesPage() },
     { path: 'docs/errors.md', content: errorsPage() },
     { path: 'docs/spec/schemas/envelope.json', content: json(envelopeSchema(1000)) },
     { path: 'docs/spec/schemas/code-tables.json', content: json(codeTablesJson()) },
     { path: 'src/schemas/generated/types.ts', content: typesModule() },
     { path: 'docs/configuration.md', content: renderConfigDocs() },
+    ...adapterDocs(),
     { path: 'config/govgate.example.yaml', content: renderExampleConfig() },
   ];
   for (const t of RECORD_TYPES) {

@@ -104,6 +104,10 @@ export function envelopeSchema(maxRecords: number): JsonSchema {
         title: f.records.zh, description: f.records.en, type: 'array', minItems: 1, maxItems: maxRecords,
         items: { type: 'object' },
       },
+      idempotencyKeys: {
+        title: f.idempotencyKeys.zh, description: f.idempotencyKeys.en, type: 'array', maxItems: maxRecords,
+        items: { type: 'string', minLength: 1, maxLength: f.idempotencyKeys.maxLength, pattern: f.idempotencyKeys.pattern },
+      },
     },
   };
 }

@@ -72,6 +72,8 @@ export interface Envelope {
   readonly batchId: string;
   readonly senderDept: string;
   readonly sentAt: string;
+  /** One per record, same order (the upstream protocol); absent for ordinary submissions. */
+  readonly idempotencyKeys?: readonly string[];
 }
 
 export interface DocumentResult {
@@ -379,6 +381,14 @@ export function createValidator(options: ValidatorOptions = {}): Validator {
       const findings = (envelopeValidator.errors ?? []).map((e) => envelopeFinding(e, value));
       return { kind: 'batch', findings, records: [] };
     }
+    const keys = value['idempotencyKeys'] as string[] | undefined;
+    const recordCount = (value['records'] as unknown[]).length;
+    if (keys !== undefined && keys.length !== recordCount) {
+      const f = finding('error', 'GOVGATE_ENVELOPE_INVALID', {
+        path: '/idempotencyKeys', expected: `${recordCount} 个，与 records 一一对应 / ${recordCount}, one per record`, found: keys.length,
+      });
+      return { kind: 'batch', findings: [f], records: [] };
+    }
     const records = (value['records'] as unknown[]).map((r, i) => checkRecord(r, i, undefined, trimmed));
     markDuplicates(records);
     const envelope: Envelope = {
@@ -386,6 +396,7 @@ export function createValidator(options: ValidatorOptions = {}): Validator {
       batchId: value['batchId'] as string,
       senderDept: value['senderDept'] as string,
       sentAt: value['sentAt'] as string,
+      ...(keys === undefined ? {} : { idempotencyKeys: keys }),
     };
     return { kind: 'batch', envelope, findings: [], records };
   }

@@ -98,6 +98,11 @@ export function documentFromXml(root: string, content: unknown): XmlDocumentResu
   const out: Obj = {};
   for (const key of Object.keys(content)) {
     const v = content[key];
+    if (key === 'idempotencyKeys') {
+      // <idempotencyKeys><key>…</key>…</idempotencyKeys>, like every list of the XML form
+      out[key] = v === '' ? [] : isObj(v) && Object.keys(v).length === 1 && Object.hasOwn(v, 'key') ? asList(v['key']) : v;
+      continue;
+    }
     if (key !== 'records') {
       out[key] = v;
       continue;
@@ -172,7 +177,12 @@ export function documentToXmlText(doc: Obj, encoding: XmlEncoding = 'UTF-8'): st
     out.push('<batch>');
     for (const key of Object.keys(ENVELOPE.fields)) {
       if (key === 'records' || !Object.hasOwn(doc, key)) continue;
-      out.push(`  <${key}>${escapeText(String(doc[key]))}</${key}>`);
+      const v = doc[key];
+      if (Array.isArray(v)) {
+        out.push(`  <${key}>`);
+        for (const item of v) out.push(`    <key>${escapeText(String(item))}</key>`);
+        out.push(`  </${key}>`);
+      } else out.push(`  <${key}>${escapeText(String(v))}</${key}>`);
     }
     out.push('  <records>');
     for (const r of doc['records'] as Obj[]) recordLines(r, '    ', out);

@@ -54,6 +54,8 @@ export interface GroupCommitOptions {
   readonly standby?: boolean;
   /** Called per payload inside the group's transaction; see IngestOptions. */
   readonly inTransaction?: IngestOptions['inTransaction'];
+  /** Routes new versions to destinations' outboxes; see IngestOptions. */
+  readonly route?: IngestOptions['route'];
   readonly logger?: StoreLogger;
 }
 
@@ -103,7 +105,10 @@ export function createGroupCommitter(db: Db, options: GroupCommitOptions = {}): 
   // On PGlite an open transaction holds the only session: every other query would wait for it.
   // With several groups in flight the next group starts at once anyway.
   const useStandby = (options.standby ?? true) && db.engine === 'postgres' && maxInFlight === 1;
-  const ingestOptions: IngestOptions = options.inTransaction === undefined ? {} : { inTransaction: options.inTransaction };
+  const ingestOptions: IngestOptions = {
+    ...(options.inTransaction === undefined ? {} : { inTransaction: options.inTransaction }),
+    ...(options.route === undefined ? {} : { route: options.route }),
+  };
 
   const queue: Pending[] = [];
   let inFlight = 0;

@@ -10,6 +10,7 @@ import { migrationStatus } from './migrate.js';
 import { createGroupCommitter, type GroupCommitOptions, type GroupCommitStats } from './group-commit.js';
 import { pruneNonces } from './queries/nonces.js';
 import { getReceipt } from './queries/receipts.js';
+import type { Receipt } from './queries/ingest.js';
 
 export interface PushStoreOptions {
   logger?: StoreLogger;
@@ -17,8 +18,10 @@ export interface PushStoreOptions {
   nonceTtlSeconds?: number;
   /** Prune at most this often, piggy-backed on ingests. @defaultValue 60000 */
   pruneEveryMs?: number;
-  /** Group commit limits (payloads, records, bytes per group; groups in flight). */
+  /** Group commit limits (payloads, records, bytes per group; groups in flight) and routing. */
   groupCommit?: Omit<GroupCommitOptions, 'logger'>;
+  /** Told about every stored submission (metrics). */
+  onReceipt?: (receipt: Receipt) => void;
 }
 
 export interface ReadyState {
@@ -48,6 +51,7 @@ export function createPushStore(db: Db, options: PushStoreOptions = {}): PushSto
   return {
     async ingest(req) {
       const { receipt } = await committer.submit(req);
+      options.onReceipt?.(receipt);
       maybePrune();
       return receipt;
     },

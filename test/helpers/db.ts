@@ -60,7 +60,8 @@ export async function testDb(t: Teardown, options: TestDbOptions = {}): Promise<
   const schema = options.schema ?? newSchemaName();
   const db = await openDb({ url: TEST_DATABASE_URL, schema, poolSize: options.poolSize ?? 10 });
   t.teardown(async () => {
-    if (options.schema === undefined) await db.exec(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined);
+    // `<schema>_hallsim` is where a demo-mode gateway on this schema keeps its embedded hall simulator.
+    if (options.schema === undefined) await db.exec(`DROP SCHEMA IF EXISTS ${schema}, ${schema}_hallsim CASCADE`).catch(() => undefined);
     await db.close();
   });
   if (wantMigrated) await migrate(db);

@@ -444,4 +444,5 @@ export interface BatchEnvelope {
   senderDept: string;
   sentAt: string;
   records: SpecRecord[];
+  idempotencyKeys?: string[];
 }

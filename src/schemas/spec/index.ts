@@ -34,5 +34,11 @@ export const ENVELOPE = {
     senderDept: { zh: '发送部门代码', en: 'Code of the sending department (or gateway)', example: '11330100002489671K', pattern: DEPT_CODE_PATTERN, maxLength: 32 },
     sentAt: { zh: '发送时间', en: 'When the batch was sent (RFC 3339 with offset)', example: '2026-03-10T17:00:00+08:00' },
     records: { zh: '记录列表', en: 'The records; each carries `recordType` (case, powerItem or supervision)', example: [] },
+    idempotencyKeys: {
+      zh: '幂等键列表（可选，网关间转发使用）',
+      en: 'Idempotency keys (optional; used when gateways forward): one per record, in the same order, naming that record version — a receiver that already has a key answers `unchanged` instead of storing it twice',
+      example: ['11330100002489671K:case:1:330100-2026-000123'],
+      pattern: '^[^\\u0000-\\u001f]{1,300}$', maxLength: 300,
+    },
   },
 } as const;

@@ -119,7 +119,15 @@ export interface IngestResult {
   readonly chainHash: string;
 }
 
+/**
+ * Which destinations a new record version goes to (the routing rules of the config,
+ * src/sync/routing.ts). Its outbox entries are written by the same statement as the version.
+ */
+export type Router = (deptCode: string, recordType: string, content: unknown) => readonly string[];
+
 export interface IngestOptions {
+  /** Routes each new or changed version to its destinations' outboxes. Without it nothing is forwarded. */
+  readonly route?: Router;
   /**
    * Runs inside the ingest transaction after everything is written and before COMMIT, for work
    * that must commit with the data (adapter cursor, outbox rows). Called once per stored payload of
@@ -263,7 +271,7 @@ WITH m AS (
   FROM jsonb_to_recordset($4::jsonb) AS x(p integer, i integer, t text, k text, dv integer, v integer, g text, c jsonb, w jsonb)
   JOIN ids ON ids.p = x.p
   ORDER BY x.p, x.i
-  RETURNING id, dept_code, record_type, business_key, version, data_ver, digest, received_at
+  RETURNING id, dept_code, record_type, business_key, version, data_ver, digest, received_at, raw_id, record_index
 ), heads AS (
   INSERT INTO record_heads (dept_code, record_type, business_key, version, data_ver, digest, record_id, received_at)
   SELECT DISTINCT ON (dept_code, record_type, business_key)
@@ -282,6 +290,24 @@ WITH m AS (
   JOIN ids ON ids.p = x.p
   ORDER BY x.p, x.i NULLS FIRST
   RETURNING 1
+), ob AS (
+  -- One entry per (destination, key): a new version moves wanted_version forward and makes a
+  -- settled entry due again; an entry in flight keeps its lease (the worker re-queues it when it
+  -- finishes) and an entry backing off keeps its retry time. Rows sorted, so two instances
+  -- enqueuing the same keys wait for each other rather than deadlock.
+  INSERT INTO outbox AS o (destination, dept_code, record_type, business_key, wanted_version, record_id, record_at)
+  SELECT x.dst, rec.dept_code, rec.record_type, rec.business_key, rec.version, rec.id, rec.received_at
+  FROM jsonb_to_recordset($7::jsonb) AS x(p integer, i integer, dst text)
+  JOIN ids ON ids.p = x.p
+  JOIN rec ON rec.raw_id = ids.id AND rec.record_index = x.i
+  ORDER BY x.dst, rec.dept_code, rec.record_type, rec.business_key
+  ON CONFLICT (destination, dept_code, record_type, business_key) DO UPDATE
+    SET wanted_version = EXCLUDED.wanted_version, record_id = EXCLUDED.record_id, record_at = EXCLUDED.record_at,
+        state = CASE WHEN o.state = 'done' THEN 'pending' ELSE o.state END,
+        next_attempt_at = CASE WHEN o.state = 'done' THEN now() ELSE o.next_attempt_at END,
+        enqueued_at = CASE WHEN o.state = 'done' THEN now() ELSE o.enqueued_at END
+    WHERE o.wanted_version < EXCLUDED.wanted_version
+  RETURNING 1
 ), rcpt AS (
   INSERT INTO receipts (receipt_id, raw_id, dept_code, created_at, body)
   SELECT ids.r, ids.id, ids.d, ids.at, x.b
@@ -295,6 +321,7 @@ SELECT (SELECT json_agg(json_build_array(p, id)) FROM ids) AS raw_ids,
        (SELECT count(*) FROM rec) AS record_rows,
        (SELECT count(*) FROM heads) AS head_upserts,
        (SELECT count(*) FROM rej) AS rejection_rows,
+       (SELECT count(*) FROM ob) AS outbox_rows,
        (SELECT count(*) FROM rcpt) AS receipt_rows`;
 
 // ── preparing a payload ───────────────────────────────────────────────────────────────────────────
@@ -435,7 +462,10 @@ export async function ingestMany(db: Db, inputs: readonly IngestInput[], options
   });
   if (prepared.length > 0) {
     const hook = options.inTransaction;
-    const groupOptions: IngestOptions = hook === undefined ? {} : { inTransaction: (tx, result, j) => hook(tx, result, positions[j]!) };
+    const groupOptions: IngestOptions = {
+      ...(options.route === undefined ? {} : { route: options.route }),
+      ...(hook === undefined ? {} : { inTransaction: (tx: Tx, result: IngestResult, j: number) => hook(tx, result, positions[j]!) }),
+    };
     let group: IngestOutcome[];
     try {
       group = await commitPrepared(db, prepared, groupOptions);
@@ -473,7 +503,7 @@ export async function ensureGroupPartitions(db: Db, group: readonly PreparedInge
  * same transaction; a throw rolls the whole group back.
  */
 export async function commitPreparedInTx(tx: Tx, group: readonly PreparedIngest[], options: IngestOptions = {}): Promise<IngestOutcome[]> {
-  const outcomes = await groupInTx(tx, group);
+  const outcomes = await groupInTx(tx, group, options.route);
   if (options.inTransaction) {
     for (let i = 0; i < outcomes.length; i++) {
       const o = outcomes[i]!;
@@ -511,7 +541,7 @@ interface ChainState {
   hashHex?: string;
 }
 
-async function groupInTx(tx: Tx, group: readonly PreparedIngest[]): Promise<IngestOutcome[]> {
+async function groupInTx(tx: Tx, group: readonly PreparedIngest[], route: Router | undefined): Promise<IngestOutcome[]> {
   const outcomes: (IngestOutcome | undefined)[] = new Array(group.length);
 
   // 1. Nonces, chain-head locks and record heads in one statement. The same nonce twice in one
@@ -594,6 +624,9 @@ async function groupInTx(tx: Tx, group: readonly PreparedIngest[]): Promise<Inge
   const recordRows: string[] = [];
   const rejectionRows: string[] = [];
   const receiptRows: string[] = [];
+  // Keyed by destination and record key: the same key twice in a group enqueues only its newer
+  // version (one INSERT … ON CONFLICT cannot touch a row twice).
+  const outboxRows = new Map<string, string>();
   const bodies: Buffer[] = [];
   let offset = 0;
   const touched = new Set<string>();
@@ -647,6 +680,9 @@ async function groupInTx(tx: Tx, group: readonly PreparedIngest[]): Promise<Inge
         `"dv":${r.dataVer ?? 'null'},"v":${version},"g":"${digest}","c":${prep.contentJson.get(r.index)!},` +
         `"w":${warnings.length === 0 ? 'null' : pgJson(warnings)}}`);
       decided.push(recordReceipt(r, current ? 'changed' : 'new', version, warnings));
+      if (route !== undefined) {
+        for (const dst of route(dept, r.recordType!, r.content)) outboxRows.set(`${dst}\u0000${k}`, `{"p":${p},"i":${r.index},"dst":${JSON.stringify(dst)}}`);
+      }
     }
 
     const payloadFindings = input.payloadFindings ?? [];
@@ -679,16 +715,18 @@ async function groupInTx(tx: Tx, group: readonly PreparedIngest[]): Promise<Inge
 
   // 5. One statement writes it all.
   const { rows } = await tx.query<{
-    raw_ids: [number, number][] | null; head_rows: number; record_rows: number; head_upserts: number; rejection_rows: number; receipt_rows: number;
+    raw_ids: [number, number][] | null; head_rows: number; record_rows: number; head_upserts: number; rejection_rows: number;
+    outbox_rows: number; receipt_rows: number;
   }>(WRITE, [
     `[${metaRows.join(',')}]`, bodies.length === 1 ? bodies[0]! : Buffer.concat(bodies, offset), `[${headRows.join(',')}]`,
-    `[${recordRows.join(',')}]`, `[${rejectionRows.join(',')}]`, `[${receiptRows.join(',')}]`,
+    `[${recordRows.join(',')}]`, `[${rejectionRows.join(',')}]`, `[${receiptRows.join(',')}]`, `[${[...outboxRows.values()].join(',')}]`,
   ], { name: 'govgate_ingest_write' });
   const w = rows[0];
   const rawIds = new Map<number, number>((w?.raw_ids ?? []).map(([p, id]) => [p, id]));
   if (
     !w || rawIds.size !== live.length || w.head_rows !== depts.length || w.record_rows !== recordRows.length ||
-    w.head_upserts !== touched.size || w.rejection_rows !== rejectionRows.length || w.receipt_rows !== live.length
+    w.head_upserts !== touched.size || w.rejection_rows !== rejectionRows.length || w.receipt_rows !== live.length ||
+    w.outbox_rows !== outboxRows.size
   ) {
     // Cannot happen while every writer holds the chain-head locks; if it does, store nothing.
     throw new Error(`ingest: write counts differ from the plan: ${JSON.stringify({ ...w, raw_ids: rawIds.size })}`);
