@@ -432,6 +432,21 @@ export const ERRORS = {
     zh: '批次 {file} 在 {limit} 秒内未到齐或未写完：{detail}',
     en: 'the batch {file} was not complete within {limit} s: {detail}',
   },
+  GOVGATE_FILE_DROP_SIGNATURE_MISSING: {
+    status: 401, area: 'pull',
+    zh: '清单 {file} 没有签名，而本适配器配置了验签密钥（signatureKeys）并要求签名',
+    en: 'the manifest {file} is not signed, and this adapter has signature keys (signatureKeys) and requires a signature',
+  },
+  GOVGATE_FILE_DROP_SIGNATURE_INVALID: {
+    status: 401, area: 'pull',
+    zh: '清单 {file} 的签名无效：{detail}',
+    en: 'the signature of the manifest {file} is not valid: {detail}',
+  },
+  GOVGATE_FILE_EXPORT_UNENCODABLE: {
+    status: 500, area: 'delivery',
+    zh: '记录 {key} 含有无法用 {encoding} 表示的字符 {found}；请把目的地 {destination} 的 encoding 改为 GB18030 或 UTF-8 后恢复该目的地',
+    en: 'the record {key} holds the character {found}, which {encoding} cannot express; set encoding of destination {destination} to GB18030 or UTF-8, then resume it',
+  },
   GOVGATE_CSV_INVALID: {
     status: 400, area: 'wire',
     zh: 'CSV 文件第 {line} 行有误：{detail}',

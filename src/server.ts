@@ -119,15 +119,19 @@ export async function startGateway(options: StartOptions = {}): Promise<RunningG
     // Pulled payloads take the push path's ingest with the same routing; the runner's hook (cursor,
     // seen digests, ledger) commits in the same transaction, after any hook of ingestOptions.
     const pullContext: PullContext = {
-      ingest: (input, inTransaction) => ingest(db, input, {
-        ...ingestOptions,
-        ...(inTransaction === undefined ? {} : {
-          inTransaction: async (tx, result, position) => {
-            await ingestOptions.inTransaction?.(tx, result, position);
-            await inTransaction(tx, result);
-          },
-        }),
-      }),
+      ingest: async (input, inTransaction) => {
+        const result = await ingest(db, input, {
+          ...ingestOptions,
+          ...(inTransaction === undefined ? {} : {
+            inTransaction: async (tx, res, position) => {
+              await ingestOptions.inTransaction?.(tx, res, position);
+              await inTransaction(tx, res);
+            },
+          }),
+        });
+        metrics.observeReceipt(result.receipt);
+        return result;
+      },
       db, validator, departments, logger: logger.child({ component: 'pull' }), instance: `${hostname()}:${process.pid}`,
       limits: { maxBytes: config.limits.maxPayloadBytes, maxDepth: config.limits.maxDepth },
     };

@@ -8,6 +8,7 @@ const DB_PASSWORD = 'pg-password-Zq81';
 const ADMIN_TOKEN = 'admin-token-7f3a9c0e5b2d4e6f8a1c3e5g7i9k1m3o';
 const DEPT_SECRET = 'dept-secret-env-0123456789-0123456789-xyz';
 const SIGNATURE = 'sig-b64-QUJDREVGR0hJSktMTU5PUA==';
+const HALL_SECRET = 'hall-secret-0123456789abcdef0123456789';
 
 t.test('the redaction paths come from the x-secret marks', async (t) => {
   for (const p of ['database.url', 'admin.tokens', 'config.database.url', 'config.admin.tokens', 'keys[*].secret', 'department.keys[*].secret', 'departments[*].keys[*].secret', 'req.headers.authorization', 'req.headers["x-govgate-signature"]']) {
@@ -32,10 +33,17 @@ t.test('logging the config, departments and request headers leaks no secret', as
   log.info(departments[1] ?? {}, 'department as the merge object');
   log.info({ req: { method: 'POST', url: '/v1/records', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'x-govgate-signature': SIGNATURE, 'content-type': 'application/json' } } }, 'request');
   const secretEnvDept = { code: 'x', keys: [{ id: 'k', secret: DEPT_SECRET }] };
+  // Adapter options are free-form in the config schema; their secrets come from each kind's schema.
+  const withAdapters = {
+    ...config,
+    destinations: [{ name: 'hall', kind: 'standard', enabled: true, options: { url: 'https://hall.example/', keyId: 'k', secret: HALL_SECRET } }],
+  };
+  log.info({ config: withAdapters }, 'config with a destination');
+  log.info(withAdapters, 'config with a destination as the merge object');
   log.info({ department: secretEnvDept }, 'env-sourced secret');
 
   const out = lines.join('');
-  for (const secret of [DB_PASSWORD, ADMIN_TOKEN, DEPT_SECRET, SIGNATURE, ...inline]) {
+  for (const secret of [DB_PASSWORD, ADMIN_TOKEN, DEPT_SECRET, SIGNATURE, HALL_SECRET, ...inline]) {
     t.notOk(out.includes(secret), `no ${secret.slice(0, 12)}… in the log`);
   }
   t.ok(out.includes('[REDACTED]'));

@@ -6,8 +6,12 @@
 import type { DestinationConfig } from '../config/schema.js';
 import type { Destination, DestinationContext, DestinationKind } from './types.js';
 import { standardDestination } from './destinations/standard.js';
+import { fileExportDestination } from './destinations/file-export.js';
 
-export const DESTINATION_KINDS: readonly DestinationKind<never>[] = [standardDestination as DestinationKind<never>];
+export const DESTINATION_KINDS: readonly DestinationKind<never>[] = [
+  standardDestination as DestinationKind<never>,
+  fileExportDestination as DestinationKind<never>,
+];
 
 export function destinationKind(kind: string): DestinationKind<never> | undefined {
   return DESTINATION_KINDS.find((k) => k.kind === kind);

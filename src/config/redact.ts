@@ -3,6 +3,7 @@
  * so that marking an option secret is all it takes to keep it out of the logs.
  */
 import { configSchema, departmentSchema, walkSchema, type SchemaNode } from './schema.js';
+import { DESTINATION_KINDS, PULL_KINDS } from '../adapters/index.js';
 
 /** Headers that carry credentials on every department and admin request. */
 const HEADER_PATHS = [
@@ -27,7 +28,14 @@ function secretPaths(schema: SchemaNode): string[] {
  * a department on its own, under `department`, or in a `departments` list.
  */
 export function redactPaths(): string[] {
-  const cfg = secretPaths(configSchema as SchemaNode);
+  // Adapter options are free-form in the config schema; each kind's own schema marks its secrets.
+  const adapterSecrets = (kinds: readonly { optionsSchema: SchemaNode }[], at: string) =>
+    [...new Set(kinds.flatMap((k) => secretPaths(k.optionsSchema)))].map((p) => `${at}.${p}`);
+  const cfg = [
+    ...secretPaths(configSchema as SchemaNode),
+    ...adapterSecrets(DESTINATION_KINDS, 'destinations[*].options'),
+    ...adapterSecrets(PULL_KINDS, 'pull.adapters[*].options'),
+  ];
   const dept = secretPaths(departmentSchema as SchemaNode);
   return [
     ...cfg,

@@ -13,14 +13,23 @@
  *   { "manifestVersion": 1, "batchId": "FERRY-20260310-0001", "deptCode": "11330100002489671K",
  *     "createdAt": "2026-03-10T17:00:00+08:00",
  *     "files": [ { "name": "cases-1.csv", "format": "csv", "records": 120, "bytes": 48211,
- *                  "sha256": "<hex>", "sm3": "<hex, optional>" } ] }
+ *                  "sha256": "<hex>", "sm3": "<hex, optional>" } ],
+ *     "signature": { "keyId": "city-gw-2026", "algorithm": "hmac-sm3", "value": "<base64>" } }
+ *
+ * `signature` is optional: an HMAC (src/client/sign.ts) over the manifest without `signature` in
+ * canonical JSON (RFC 8785). The manifest names every file's digests, so it covers the files too.
+ * With `signatureKeys` configured a manifest must carry a valid one (unless `requireSignature` is
+ * false); without keys, signed and unsigned manifests are both taken, as before signatures existed.
  */
-import { createHash } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { constants } from 'node:fs';
 import { access, mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { validatorFor } from '../../config/ajv.js';
+import { sign, type SigningAlgorithm } from '../../client/sign.js';
+import { HMAC_ALGORITHMS, MIN_SECRET_LENGTH } from '../../config/schema.js';
+import { canonicalJson } from '../../schemas/canonical.js';
 import { GovgateError, errorMessage, type ErrorCode } from '../../errors.js';
 import { sm3 } from '../../store/chain.js';
 import type { SchemaNode } from '../../config/schema.js';
@@ -39,6 +48,16 @@ export interface FileDropOptions {
     readonly encoding: 'utf-8' | 'gbk' | 'gb18030';
     readonly columns: Readonly<Record<string, string>>;
   };
+  readonly signatureKeys?: readonly SignatureKey[];
+  readonly requireSignature: boolean;
+}
+
+/** A key manifests may be signed with: the sender's key id and the shared secret. */
+export interface SignatureKey {
+  readonly keyId: string;
+  readonly algorithm: SigningAlgorithm;
+  readonly secret?: string;
+  readonly secretEnv?: string;
 }
 
 const optionsSchema: SchemaNode = {
@@ -64,6 +83,34 @@ const optionsSchema: SchemaNode = {
         },
       },
     },
+    signatureKeys: {
+      type: 'array', minItems: 1, maxItems: 8,
+      'x-default-doc': { zh: '无：不验签，签名与未签名的清单都接收', en: 'none: signatures are not checked; signed and unsigned manifests are both taken' },
+      'x-doc': {
+        zh: '验证清单签名的密钥（发送方 file-export 的 keyId 与密钥）。配置后清单须带有效签名，否则整批移入 failed/；可同时列出新旧两把密钥以便轮换。',
+        en: 'Keys to verify manifest signatures with (the keyId and secret of the sending file-export). With keys, a manifest must carry a valid signature or the batch goes to failed/; list the old and the new key together to rotate.',
+      },
+      items: {
+        type: 'object', additionalProperties: false, required: ['keyId'],
+        'x-doc': { zh: '验签密钥', en: 'Verification key' },
+        properties: {
+          keyId: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.:-]*$', minLength: 1, maxLength: 64, examples: ['city-gw-2026'], 'x-doc': { zh: '密钥编号，与清单 signature.keyId 比对。', en: 'Key id, matched against the manifest\'s signature.keyId.' } },
+          algorithm: { type: 'string', enum: HMAC_ALGORITHMS, default: 'hmac-sha256', examples: ['hmac-sm3'], 'x-doc': { zh: '该密钥的签名算法；清单声明的算法须与之相同。', en: 'The key\'s algorithm; the manifest must name the same one.' } },
+          secret: {
+            type: 'string', minLength: MIN_SECRET_LENGTH, maxLength: 512, 'x-secret': true, examples: ['（仅演示 / demo only）'],
+            'x-doc': { zh: '密钥明文（机密）。仅供演示，生产环境请用 secretEnv。与 secretEnv 二选一。', en: 'The secret itself. Demo only: use secretEnv in production. Give either this or secretEnv.' },
+          },
+          secretEnv: { type: 'string', pattern: '^[A-Z_][A-Z0-9_]*$', minLength: 1, maxLength: 128, examples: ['GOVGATE_FERRY_SECRET'], 'x-doc': { zh: '保存密钥的环境变量名，启动时读取。', en: 'Environment variable holding the secret, read at start.' } },
+        },
+      },
+    },
+    requireSignature: {
+      type: 'boolean', default: true, examples: [false],
+      'x-doc': {
+        zh: '配置了 signatureKeys 时是否拒收未签名的清单。仅在发送方逐步启用签名的过渡期设为 false；带签名的清单无论如何都要验证通过。未配置密钥时不起作用。',
+        en: 'With signatureKeys, whether an unsigned manifest is refused. Set false only while senders are switching signatures on; a signed manifest must verify either way. No effect without keys.',
+      },
+    },
   },
 };
 
@@ -78,12 +125,35 @@ export interface ManifestFile {
   readonly sm3?: string;
 }
 
+export interface ManifestSignature {
+  readonly keyId: string;
+  readonly algorithm: SigningAlgorithm;
+  /** Base64 HMAC of `manifestSigningText(manifest)`. */
+  readonly value: string;
+}
+
 export interface Manifest {
   readonly manifestVersion: 1;
   readonly batchId: string;
   readonly deptCode: string;
   readonly createdAt?: string;
   readonly files: readonly ManifestFile[];
+  readonly signature?: ManifestSignature;
+}
+
+/**
+ * What a manifest signature covers: the manifest without `signature`, in canonical JSON (RFC 8785),
+ * so whitespace and key order chosen by the writer do not matter. The file digests are inside it:
+ * signing the manifest signs the files.
+ */
+export function manifestSigningText(manifest: Readonly<Record<string, unknown>>): string {
+  const { signature: _signature, ...signed } = manifest;
+  return canonicalJson(signed);
+}
+
+/** The `signature` block for a manifest (the one file-export writes and file-drop checks). */
+export function signManifest(manifest: Readonly<Record<string, unknown>>, key: { keyId: string; algorithm: SigningAlgorithm; secret: string }): ManifestSignature {
+  return { keyId: key.keyId, algorithm: key.algorithm, value: sign(key.algorithm, key.secret, manifestSigningText(manifest)) };
 }
 
 const doc = (zh: string, en: string) => ({ 'x-doc': { zh, en } });
@@ -111,6 +181,15 @@ export const manifestSchema: SchemaNode = {
         },
       },
     },
+    signature: {
+      type: 'object', additionalProperties: false, required: ['keyId', 'algorithm', 'value'],
+      ...doc('签名（可选）：对去掉 signature 的清单的规范 JSON（RFC 8785）计算的 HMAC', 'Signature (optional): an HMAC over the manifest without signature, as canonical JSON (RFC 8785)'),
+      properties: {
+        keyId: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$', ...doc('密钥编号', 'Key id') },
+        algorithm: { type: 'string', enum: HMAC_ALGORITHMS, ...doc('签名算法', 'Signature algorithm') },
+        value: { type: 'string', pattern: '^[A-Za-z0-9+/]{2,200}={0,2}$', ...doc('签名值（Base64）', 'Signature value (base64)') },
+      },
+    },
   },
 };
 
@@ -126,23 +205,76 @@ const problem = (code: ErrorCode, details: Record<string, unknown>): Problem => 
   code, message: errorMessage(code, details), ...(typeof details.file === 'string' ? { file: details.file } : {}),
 });
 
+/** What the report says about a manifest's signature. */
+type SignatureNote = { readonly keyId: string; readonly verified: boolean } | null;
+
 type Verdict =
-  | { readonly kind: 'ready'; readonly manifest: Manifest; readonly files: ReadonlyMap<string, Buffer> }
+  | { readonly kind: 'ready'; readonly manifest: Manifest; readonly files: ReadonlyMap<string, Buffer>; readonly signature: SignatureNote }
   | { readonly kind: 'wait'; readonly why: Problem }
   | { readonly kind: 'fail'; readonly manifest?: Manifest; readonly problems: readonly Problem[] };
 
-function validate(o: FileDropOptions): OptionProblem[] {
-  return o.csv.delimiter === '"' ? [{ path: 'csv.delimiter', zh: '分隔符不能是双引号', en: 'the delimiter cannot be a double quote' }] : [];
+function validate(o: FileDropOptions, env: NodeJS.ProcessEnv): OptionProblem[] {
+  const problems: OptionProblem[] = [];
+  if (o.csv.delimiter === '"') problems.push({ path: 'csv.delimiter', zh: '分隔符不能是双引号', en: 'the delimiter cannot be a double quote' });
+  const ids = new Set<string>();
+  (o.signatureKeys ?? []).forEach((k, i) => {
+    const at = `signatureKeys.${i}`;
+    if (ids.has(k.keyId)) problems.push({ path: `${at}.keyId`, zh: `密钥编号 ${k.keyId} 重复`, en: `the key id ${k.keyId} is listed twice` });
+    ids.add(k.keyId);
+    if ((k.secret === undefined) === (k.secretEnv === undefined)) {
+      problems.push({ path: `${at}.secret`, zh: 'secret 与 secretEnv 须且只能给出一个', en: 'give exactly one of secret and secretEnv' });
+    } else if (k.secretEnv !== undefined) {
+      const v = env[k.secretEnv];
+      if (v === undefined || v === '') problems.push({ path: `${at}.secretEnv`, zh: `环境变量 ${k.secretEnv} 未设置`, en: `environment variable ${k.secretEnv} is not set` });
+      else if (v.length < MIN_SECRET_LENGTH) problems.push({ path: `${at}.secretEnv`, zh: `环境变量 ${k.secretEnv} 中的密钥短于 ${MIN_SECRET_LENGTH} 个字符`, en: `the secret in ${k.secretEnv} is shorter than ${MIN_SECRET_LENGTH} characters` });
+    }
+  });
+  return problems;
+}
+
+interface VerifyKey {
+  readonly algorithm: SigningAlgorithm;
+  readonly secret: string;
 }
 
 class FileDrop implements PullAdapter {
   readonly kind = 'file-drop';
   private readonly doneDir: string;
   private readonly failedDir: string;
+  /** Verification keys by id; empty when signatures are not checked. */
+  private readonly keys: ReadonlyMap<string, VerifyKey>;
 
   constructor(readonly name: string, private readonly o: FileDropOptions, private readonly ctx: PullAdapterContext) {
     this.doneDir = o.doneDir ?? join(o.dir, 'done');
     this.failedDir = o.failedDir ?? join(o.dir, 'failed');
+    this.keys = new Map((o.signatureKeys ?? []).map((k) => {
+      const secret = k.secret ?? (k.secretEnv === undefined ? undefined : ctx.env[k.secretEnv]);
+      // validate() checked the variable at start; reaching here means the environment changed under us.
+      if (secret === undefined || secret.length < MIN_SECRET_LENGTH) throw new Error(`file-drop ${name}: the secret of key ${k.keyId} is not set or too short`);
+      return [k.keyId, { algorithm: k.algorithm, secret }];
+    }));
+  }
+
+  /**
+   * Checks the manifest's signature against the configured keys. Returns the problem that fails
+   * the batch, or what the report should say. A signature is a yes-or-no matter: nothing to wait for.
+   */
+  private checkSignature(manifestName: string, manifest: Manifest): Problem | SignatureNote {
+    const sig = manifest.signature;
+    if (this.keys.size === 0) return sig === undefined ? null : { keyId: sig.keyId, verified: false };
+    if (sig === undefined) {
+      return this.o.requireSignature ? problem('GOVGATE_FILE_DROP_SIGNATURE_MISSING', { file: manifestName }) : null;
+    }
+    const invalid = (zh: string, en: string) => problem('GOVGATE_FILE_DROP_SIGNATURE_INVALID', { file: manifestName, detail: `${zh} / ${en}` });
+    const key = this.keys.get(sig.keyId);
+    if (key === undefined) return invalid(`未知的密钥编号 ${sig.keyId}`, `unknown key id ${sig.keyId}`);
+    if (key.algorithm !== sig.algorithm) return invalid(`密钥 ${sig.keyId} 的算法为 ${key.algorithm}，清单声明 ${sig.algorithm}`, `key ${sig.keyId} is ${key.algorithm}, the manifest says ${sig.algorithm}`);
+    const expected = Buffer.from(sign(key.algorithm, key.secret, manifestSigningText(manifest as unknown as Record<string, unknown>)), 'base64');
+    const found = Buffer.from(sig.value, 'base64');
+    if (found.length !== expected.length || !timingSafeEqual(found, expected)) {
+      return invalid('签名与清单内容不符（清单或其所列摘要被改动，或密钥不同）', 'the signature does not match the manifest (the manifest or its digests were changed, or the key differs)');
+    }
+    return { keyId: sig.keyId, verified: true };
   }
 
   async check(): Promise<CheckResult> {
@@ -182,6 +314,9 @@ class FileDrop implements PullAdapter {
       // Unreadable JSON may be a manifest still being written: wait, then fail.
       return waitOrFail(problem('GOVGATE_FILE_DROP_MANIFEST_INVALID', { file: manifestName, detail: (err as Error).message }));
     }
+    // Before anything in the manifest is believed (its department, its digests): who wrote it.
+    const signature = this.checkSignature(manifestName, manifest);
+    if (signature !== null && 'code' in signature) return { kind: 'fail', manifest, problems: [signature] };
     if (manifest.deptCode !== this.ctx.department.code) {
       return { kind: 'fail', manifest, problems: [problem('GOVGATE_FORBIDDEN_DEPARTMENT', { expected: this.ctx.department.code, found: manifest.deptCode, path: `${manifestName}#/deptCode` })] };
     }
@@ -215,7 +350,7 @@ class FileDrop implements PullAdapter {
       files.set(f.name, bytes);
     }
     if (problems.length > 0) return { kind: 'fail', manifest, problems };
-    return { kind: 'ready', manifest, files };
+    return { kind: 'ready', manifest, files, signature };
   }
 
   /** CSV → the rows as JSON objects keyed by the mapped header names. */
@@ -248,6 +383,8 @@ class FileDrop implements PullAdapter {
     // The report first: a batch in done/ or failed/ always says what happened to it.
     await writeFile(join(target, `${stem}.report.json`), `${JSON.stringify(report, null, 2)}\n`);
     for (const f of manifest?.files ?? []) {
+      // A refused manifest may name anything: only plain names in the landing directory move.
+      if (f.name === '.' || f.name === '..' || f.name !== basename(f.name) || f.name === manifestName) continue;
       await rename(join(this.o.dir, f.name), join(target, f.name)).catch((err: NodeJS.ErrnoException) => {
         if (err.code !== 'ENOENT') throw err;
       });
@@ -279,7 +416,7 @@ class FileDrop implements PullAdapter {
         this.ctx.logger.warn({ adapter: this.name, manifest: name, moved: where, codes: verdict.problems.map((p) => p.code) }, 'file-drop batch failed');
         continue;
       }
-      const { manifest, files } = verdict;
+      const { manifest, files, signature } = verdict;
       const itemKeys = manifest.files.map((f) => `${manifest.batchId}/${f.name}`);
       const known = await run.ledger.lookup(itemKeys);
       const fileReports: Record<string, unknown>[] = [];
@@ -330,7 +467,7 @@ class FileDrop implements PullAdapter {
         if (existing === undefined) fileReports.push(report);
         else Object.assign(existing, { receiptId: res.receipt.receiptId, counts: res.receipt.counts, findings: res.receipt.findings });
       }
-      const where = await this.move(name, manifest, anyRejected, { ...base, status: anyRejected ? 'failed' : 'done', batchId: manifest.batchId, files: fileReports });
+      const where = await this.move(name, manifest, anyRejected, { ...base, status: anyRejected ? 'failed' : 'done', batchId: manifest.batchId, signature, files: fileReports });
       await run.ledger.ack(entries);
       if (anyRejected) failed++;
       else done++;
@@ -351,8 +488,8 @@ export const fileDrop: PullKind<FileDropOptions> = {
     zh: '监视网闸摆渡的落地目录：批次文件（JSON、XML、带表头映射的 CSV）加一个清单（文件名、记录数、字节数、摘要）。清单完整且摘要全部相符才处理，处理后连同报告移入 done/ 或 failed/。',
     en: 'Watches the landing directory of the one-way ferry: batch files (JSON, XML, CSV with a header mapping) plus a manifest (file names, record counts, sizes, digests). A batch is handled only when its manifest is complete and every digest matches; then it moves to done/ or failed/ with a report.',
     details: {
-      zh: '每个文件的台账记录（批次号/文件名 + SHA-256）与其数据在同一事务中提交；移动前崩溃时，下次运行不会重复接收，只完成移动。清单格式见 docs/pulling.md。',
-      en: 'Each file\'s ledger entry (batch id/file name + SHA-256) commits with its data; after a crash before the move, the next run takes nothing twice and only finishes the move. Manifest format: docs/pulling.md.',
+      zh: '每个文件的台账记录（批次号/文件名 + SHA-256）与其数据在同一事务中提交；移动前崩溃时，下次运行不会重复接收，只完成移动。配置 signatureKeys 后，清单须带有效签名（HMAC-SHA256 或 HMAC-SM3，覆盖清单及其所列摘要），签名缺失或不符的批次整批移入 failed/ 并在报告中说明。清单格式见 docs/pulling.md；另一台 govgate 的 file-export 目的地写出的正是这种格式。',
+      en: 'Each file\'s ledger entry (batch id/file name + SHA-256) commits with its data; after a crash before the move, the next run takes nothing twice and only finishes the move. With signatureKeys, a manifest must carry a valid signature (HMAC-SHA256 or HMAC-SM3 over the manifest and so its digests); a batch whose signature is missing or wrong moves to failed/ whole, with a report saying so. Manifest format: docs/pulling.md; the file-export destination of another govgate writes exactly this format.',
     },
   },
   optionsSchema,
