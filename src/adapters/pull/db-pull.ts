@@ -506,6 +506,7 @@ class DbPull implements PullAdapter {
     };
 
     let limit = Math.min(o.batchSize, o.maxRowsPerRun);
+    let storing: Promise<unknown> | undefined;
     let next: Promise<Row[]> | undefined = limit > 0 ? fetchPage(undefined, limit) : undefined;
     next?.catch(() => undefined); // awaited below; never an unhandled rejection
     while (next !== undefined) {
@@ -547,11 +548,17 @@ class DbPull implements PullAdapter {
         ? { t: String(plain(last[t])), k: keys.map((k) => plain(last[k]) as JsonValue) } satisfies Cursor
         : undefined;
       if (take.length > 0) {
-        await run.emit(this.payload(run, take, page), { seen, ...(moveTo === undefined ? {} : { cursor: moveTo }) });
+        // Handed over at once: its intake runs now, its commit after the previous page's. At most
+        // one page waits to commit, so a slow database holds back reading instead of memory growing.
+        const emitted = run.emit(this.payload(run, take, page), { seen, ...(moveTo === undefined ? {} : { cursor: moveTo }) });
+        emitted.catch(() => undefined); // awaited below or on the next turn
+        if (storing !== undefined) await storing;
+        storing = emitted;
       } else if (moveTo !== undefined) {
         await run.saveCursor(moveTo);
       }
     }
+    if (storing !== undefined) await storing;
     if (mode === 'sweep') {
       // Rows a sweep had to take were missed by the cursor: lag or overlap are too small for this
       // source (or rows were written with old timestamps). Said loudly, and kept with the run.

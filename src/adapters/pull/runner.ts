@@ -68,6 +68,9 @@ export async function runPull(adapter: PullAdapter, spec: PullAdapterSpec<unknow
     const cursorBefore = cursor;
     const source = `pull:${spec.name}`;
 
+    // The last payload's commit: the next one is chained behind it (see emit).
+    let commits: Promise<unknown> = Promise.resolve();
+
     const tally = (receipt: Receipt) => {
       counts.payloads++;
       counts.seen += receipt.counts.records;
@@ -112,6 +115,12 @@ export async function runPull(adapter: PullAdapter, spec: PullAdapterSpec<unknow
           ...(batchId === undefined ? {} : { batchId }),
           payloadFindings, records,
         });
+        // Intake ran above, at once; the commit waits for the previous payload's commit. So an
+        // adapter may hand over the next payload while the previous one is still being stored:
+        // its CPU work overlaps the database's, and commits (cursor moves) stay in order.
+        const previous = commits;
+        const committed = (async () => {
+        await previous;
         let nextGeneration = generation;
         const result = await ctx.ingest(input, async (tx, res) => {
           // A payload rejected whole leaves the cursor and digests where they were: its rows
@@ -140,10 +149,16 @@ export async function runPull(adapter: PullAdapter, spec: PullAdapterSpec<unknow
           if (opts.tolerateRejection !== true) throw err;
         }
         return { receipt: result.receipt, wholeRejected: rejectedWhole };
+        })();
+        commits = committed;
+        // Whoever emitted awaits it; this only keeps a failure from also surfacing as unhandled.
+        committed.catch(() => undefined);
+        return committed;
       },
       async saveCursor(next: JsonValue): Promise<void> {
         if (options.window !== undefined) return;
         if (signal.aborted) throw aborted(spec.name);
+        await commits;
         generation = await ctx.db.transaction((tx) => writeCursor(tx, spec.name, spec.kind, next, generation));
         cursor = next;
       },
@@ -176,6 +191,8 @@ export async function runPull(adapter: PullAdapter, spec: PullAdapterSpec<unknow
       const level = status === 'aborted' ? 'info' : 'warn';
       logger[level]({ adapter: spec.name, code: error.code, err: isGovgateError(err) ? undefined : err }, `pull run ${status}: ${error.message.en}`);
     }
+    // An adapter that failed mid-way may leave a payload committing: the run ends when it has.
+    await commits.catch(() => undefined);
     if (payloadsRejected > 0) detail.payloadsRejected = payloadsRejected;
     if (JSON.stringify(cursorBefore) !== JSON.stringify(cursor)) {
       detail.cursorBefore = cursorBefore ?? null;
