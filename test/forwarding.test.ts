@@ -25,6 +25,8 @@ t.test('accepted records reach the hall once, with their idempotency keys; versi
   const stats = await p.hall.stats();
   t.equal(stats.stored, 3);
   t.equal(stats.duplicates, 0);
+  // The hall stores before it answers, and the gateway settles after the answer.
+  await p.until('three acknowledgements logged', async () => (await rows(p.gateway.db, 'SELECT 1 FROM deliveries')).length === 3);
 
   const delivered = await rows(p.gateway.db, "SELECT business_key, version, outcome FROM deliveries ORDER BY business_key, version");
   t.same(delivered, [

@@ -34,7 +34,12 @@ if (TEST_DATABASE_URL === undefined) {
       if (Date.now() > limit) throw new Error('not everything was delivered in time');
       await new Promise((r) => setTimeout(r, 200));
     }
-    // Give a double send the chance to happen before counting.
+    // The hall stores before it answers and the gateways settle after the answer: wait for every
+    // acknowledgement to be logged (which also gives a double send the time to show).
+    while ((await db.query<{ n: number }>("SELECT count(*)::int AS n FROM outbox WHERE state <> 'done'")).rows[0]!.n > 0) {
+      if (Date.now() > limit) throw new Error('not everything was settled in time');
+      await new Promise((r) => setTimeout(r, 200));
+    }
     await new Promise((r) => setTimeout(r, 500));
     const stats = await hall.stats();
     t.equal(stats.stored, RECORDS, 'every record at the hall');
