@@ -22,6 +22,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { chmod, mkdir, open, readdir, readFile, rename, stat, statfs, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import iconv from 'iconv-lite';
+import { secretPair, secretProblems, secretValue } from '../secrets.js';
 import type { SigningAlgorithm } from '../../client/sign.js';
 import { HMAC_ALGORITHMS, MIN_SECRET_LENGTH, type SchemaNode } from '../../config/schema.js';
 import { errorMessage } from '../../errors.js';
@@ -94,17 +95,7 @@ const optionsSchema: SchemaNode = {
         en: 'Key id manifests are signed with (the receiving file-drop lists the same id and secret in signatureKeys). With it, give secret or secretEnv.',
       },
     },
-    secret: {
-      type: 'string', minLength: MIN_SECRET_LENGTH, maxLength: 512, 'x-secret': true, examples: ['（仅演示 / demo only）'],
-      'x-doc': {
-        zh: '签名密钥明文（机密）。仅供演示，生产环境请用 secretEnv。与 secretEnv 二选一。',
-        en: 'The signing secret itself. Demo only: use secretEnv in production. Give either this or secretEnv.',
-      },
-    },
-    secretEnv: {
-      type: 'string', pattern: '^[A-Z_][A-Z0-9_]*$', minLength: 1, maxLength: 128, examples: ['GOVGATE_FERRY_SECRET'],
-      'x-doc': { zh: '保存签名密钥的环境变量名，启动时读取。', en: 'Environment variable holding the signing secret, read at start.' },
-    },
+    ...secretPair('secret', { zh: '清单签名密钥', en: 'Manifest signing secret' }, 'GOVGATE_FERRY_SECRET', MIN_SECRET_LENGTH),
     algorithm: {
       type: 'string', enum: HMAC_ALGORITHMS, default: 'hmac-sha256', examples: ['hmac-sm3'],
       'x-doc': { zh: '清单签名算法。', en: 'Manifest signature algorithm.' },
@@ -180,13 +171,10 @@ const DIR_SYNC_UNSUPPORTED = new Set(['EINVAL', 'ENOTSUP', 'EOPNOTSUPP', 'EISDIR
 
 function resolveSecret(name: string, o: FileExportOptions, env: NodeJS.ProcessEnv): string | undefined {
   if (o.keyId === undefined) return undefined;
-  if (o.secret !== undefined) return o.secret;
-  const value = o.secretEnv === undefined ? undefined : env[o.secretEnv];
-  if (value === undefined || value.length < MIN_SECRET_LENGTH) {
-    // Checked by validate() at start; reaching here means the environment changed under us.
-    throw new Error(`destination ${name}: environment variable ${String(o.secretEnv)} is not set or too short`);
-  }
-  return value;
+  const secret = secretValue(o as unknown as Record<string, unknown>, 'secret', env);
+  // Checked by validate() at start; reaching here means the environment changed under us.
+  if (secret === undefined) throw new Error(`destination ${name}: its signing secret is no longer set`);
+  return secret;
 }
 
 const byKey = (a: OutboundRecord, b: OutboundRecord) => (a.idempotencyKey < b.idempotencyKey ? -1 : a.idempotencyKey > b.idempotencyKey ? 1 : 0);
@@ -222,12 +210,8 @@ export const fileExportDestination: DestinationKind<FileExportOptions> = {
     const hasSecret = o.secret !== undefined || o.secretEnv !== undefined;
     if (o.keyId === undefined) {
       if (hasSecret) problems.push({ path: 'keyId', zh: '给出了签名密钥却没有 keyId：签名需要密钥编号', en: 'a signing secret is given without keyId: a signature needs the key id' });
-    } else if ((o.secret === undefined) === (o.secretEnv === undefined)) {
-      problems.push({ path: 'secret', zh: '签名须且只能给出 secret 与 secretEnv 之一', en: 'to sign, give exactly one of secret and secretEnv' });
-    } else if (o.secretEnv !== undefined) {
-      const v = env[o.secretEnv];
-      if (v === undefined || v === '') problems.push({ path: 'secretEnv', zh: `环境变量 ${o.secretEnv} 未设置`, en: `environment variable ${o.secretEnv} is not set` });
-      else if (v.length < MIN_SECRET_LENGTH) problems.push({ path: 'secretEnv', zh: `环境变量 ${o.secretEnv} 中的密钥短于 ${MIN_SECRET_LENGTH} 个字符`, en: `the secret in ${o.secretEnv} is shorter than ${MIN_SECRET_LENGTH} characters` });
+    } else {
+      problems.push(...secretProblems(o as unknown as Record<string, unknown>, 'secret', env, true, '', MIN_SECRET_LENGTH));
     }
     if (o.format === 'json' && o.encoding !== 'UTF-8') {
       problems.push({ path: 'encoding', zh: 'JSON 文件总是 UTF-8；encoding 只用于 format: xml', en: 'JSON files are always UTF-8; encoding applies to format: xml only' });

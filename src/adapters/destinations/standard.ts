@@ -12,6 +12,7 @@ import { signRequest, type SigningAlgorithm } from '../../client/sign.js';
 import { HMAC_ALGORITHMS, MIN_SECRET_LENGTH, type SchemaNode } from '../../config/schema.js';
 import { SPEC_VERSION } from '../../schemas/spec/index.js';
 import { classifyStatus, retryAfterMs, TRANSPORT_ERRORS, UNKNOWN_TRANSPORT } from '../../sync/classify.js';
+import { secretPair, secretProblems, secretValue } from '../secrets.js';
 import type { BatchVerdict, Destination, DestinationKind, OutboundRecord, ReceiverAnswer, RecordVerdict } from '../types.js';
 
 export interface StandardOptions {
@@ -39,17 +40,7 @@ const optionsSchema: SchemaNode = {
       type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.:-]*$', minLength: 1, maxLength: 64, examples: ['city-gw-2026'],
       'x-doc': { zh: '接收方为本网关分配的密钥编号。', en: 'Key id the receiver issued to this gateway.' },
     },
-    secret: {
-      type: 'string', minLength: MIN_SECRET_LENGTH, maxLength: 512, 'x-secret': true, examples: ['（仅演示 / demo only）'],
-      'x-doc': {
-        zh: '密钥明文（机密）。仅供演示，生产环境请用 secretEnv。与 secretEnv 二选一。',
-        en: 'The secret itself. Demo only: use secretEnv in production. Give either this or secretEnv.',
-      },
-    },
-    secretEnv: {
-      type: 'string', pattern: '^[A-Z_][A-Z0-9_]*$', minLength: 1, maxLength: 128, examples: ['GOVGATE_HALL_SECRET'],
-      'x-doc': { zh: '保存密钥的环境变量名，启动时读取。', en: 'Environment variable holding the secret, read at start.' },
-    },
+    ...secretPair('secret', { zh: '签名密钥', en: 'Signing secret' }, 'GOVGATE_HALL_SECRET', MIN_SECRET_LENGTH),
     algorithm: {
       type: 'string', enum: HMAC_ALGORITHMS, default: 'hmac-sha256', examples: ['hmac-sm3'],
       'x-doc': { zh: '签名算法。', en: 'Signature algorithm.' },
@@ -120,14 +111,9 @@ function verdictsFromReceipt(records: readonly OutboundRecord[], body: unknown):
   });
 }
 
-function resolveSecret(name: string, o: StandardOptions, env: NodeJS.ProcessEnv): string {
-  if (o.secret !== undefined) return o.secret;
-  const value = o.secretEnv === undefined ? undefined : env[o.secretEnv];
-  if (value === undefined || value.length < MIN_SECRET_LENGTH) {
-    // Checked by validate() at start; reaching here means the environment changed under us.
-    throw new Error(`destination ${name}: environment variable ${String(o.secretEnv)} is not set or too short`);
-  }
-  return value;
+
+function secretGone(name: string): never {
+  throw new Error(`destination ${name}: its secret is no longer set`);
 }
 
 export const standardDestination: DestinationKind<StandardOptions> = {
@@ -140,19 +126,12 @@ export const standardDestination: DestinationKind<StandardOptions> = {
   optionsSchema,
 
   validate(o, env) {
-    const problems: { path: string; zh: string; en: string }[] = [];
-    if ((o.secret === undefined) === (o.secretEnv === undefined)) {
-      problems.push({ path: 'secret', zh: 'secret 与 secretEnv 须且只能给出一个', en: 'give exactly one of secret and secretEnv' });
-    } else if (o.secretEnv !== undefined) {
-      const v = env[o.secretEnv];
-      if (v === undefined || v === '') problems.push({ path: 'secretEnv', zh: `环境变量 ${o.secretEnv} 未设置`, en: `environment variable ${o.secretEnv} is not set` });
-      else if (v.length < MIN_SECRET_LENGTH) problems.push({ path: 'secretEnv', zh: `环境变量 ${o.secretEnv} 中的密钥短于 ${MIN_SECRET_LENGTH} 个字符`, en: `the secret in ${o.secretEnv} is shorter than ${MIN_SECRET_LENGTH} characters` });
-    }
-    return problems;
+    return secretProblems(o as unknown as Record<string, unknown>, 'secret', env, true, '', MIN_SECRET_LENGTH);
   },
 
   create(name, o, context): Destination {
-    const secret = resolveSecret(name, o, context.env);
+    // validate() ran at start; a secret missing now means the environment changed under us.
+    const secret = secretValue(o as unknown as Record<string, unknown>, 'secret', context.env) ?? secretGone(name);
     const endpoint = new URL('api/v1/batches', o.url.endsWith('/') ? o.url : `${o.url}/`);
     const agent = { http: new HttpAgent({ keepAlive: true, maxSockets: o.maxSockets }), https: new HttpsAgent({ keepAlive: true, maxSockets: o.maxSockets }) };
     const client = got.extend({
