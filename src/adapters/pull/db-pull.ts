@@ -334,8 +334,8 @@ function cleanRow(row: Row, columnCase: DbPullOptions['columnCase']): Row {
  * column added to the table changes every digest once: the rows are offered again and the store
  * reports them unchanged.)
  */
-function digestOf(row: Row): string {
-  return createHash('sha256').update(JSON.stringify(row)).digest('hex');
+function digestOf(rowJson: string): string {
+  return createHash('sha256').update(rowJson).digest('hex');
 }
 
 function keyText(row: Row, keys: readonly string[]): string {
@@ -433,8 +433,12 @@ class DbPull implements PullAdapter {
   }
 
   /** The payload of a page: rows for a mapping, or a batch envelope of standard records. */
-  private payload(run: PullRun, rows: readonly Row[], page: number) {
+  /** `texts`, when given, are the rows already serialised (same order): reused as the body. */
+  private payload(run: PullRun, rows: readonly Row[], page: number, texts?: readonly string[]) {
     const batchId = `${this.name}-${run.startedAt.getTime().toString(36)}-${page}`;
+    if (this.ctx.department.mapping !== undefined && texts !== undefined) {
+      return { raw: { body: Buffer.from(`[${texts.join(',')}]`, 'utf8'), contentType: 'application/json; charset=utf-8' }, batchId };
+    }
     let doc: unknown = rows;
     if (this.ctx.department.mapping === undefined) {
       const col = this.o.recordColumn;
@@ -528,10 +532,13 @@ class DbPull implements PullAdapter {
       }
 
       const cleaned = rows.map((r) => cleanRow(r, o.columnCase));
-      const digests = cleaned.map(digestOf);
+      // Each row is serialised once: the text is both what is digested and what the payload holds.
+      const texts = cleaned.map((r) => JSON.stringify(r));
+      const digests = texts.map(digestOf);
       const keyTexts = rows.map((r) => keyText(r, keys));
       const known = await run.seenDigests(keyTexts);
       const take: Row[] = [];
+      const takeTexts: string[] = [];
       const seen: SeenRow[] = [];
       rows.forEach((r, i) => {
         const have = known.get(keyTexts[i]!);
@@ -539,6 +546,7 @@ class DbPull implements PullAdapter {
         if (have === undefined) missing++;
         else changed++;
         take.push(cleaned[i]!);
+        takeTexts.push(texts[i]!);
         seen.push({ key: keyTexts[i]!, digest: digests[i]!, time: String(plain(r[t])) });
       });
       run.skipped(rows.length - take.length);
@@ -550,7 +558,7 @@ class DbPull implements PullAdapter {
       if (take.length > 0) {
         // Handed over at once: its intake runs now, its commit after the previous page's. At most
         // one page waits to commit, so a slow database holds back reading instead of memory growing.
-        const emitted = run.emit(this.payload(run, take, page), { seen, ...(moveTo === undefined ? {} : { cursor: moveTo }) });
+        const emitted = run.emit(this.payload(run, take, page, takeTexts), { seen, ...(moveTo === undefined ? {} : { cursor: moveTo }) });
         emitted.catch(() => undefined); // awaited below or on the next turn
         if (storing !== undefined) await storing;
         storing = emitted;
@@ -657,7 +665,7 @@ class DbPull implements PullAdapter {
         const { [f.column]: _flag, ...rest } = r;
         return cleanRow(rest, o.columnCase);
       });
-      const digests = cleaned.map(digestOf);
+      const digests = cleaned.map((r) => digestOf(JSON.stringify(r)));
       const itemKeys = rows.map((r) => this.itemKey(r));
       const ledger = await run.ledger.lookup(itemKeys);
 
