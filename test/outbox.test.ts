@@ -192,4 +192,13 @@ t.test('the config refuses a request timeout the lease does not outlast, and unk
   t.throws(() => loadConfig({ file: write(`${dest}routes:\n  - destination: hal\n`), env: {} }), { code: 'GOVGATE_CONFIG_INVALID', details: { path: 'routes[0].destination' } });
   t.throws(() => loadConfig({ file: write(dest.replace('kind: standard', 'kind: carrier-pigeon')), env: {} }), { code: 'GOVGATE_CONFIG_INVALID', details: { path: 'destinations[0].kind' } });
   t.throws(() => loadConfig({ file: write(dest.replace('      secret: 0123456789abcdef0123456789abcdef\n', '      secretEnv: NOT_SET_ANYWHERE\n')), env: {} }), { code: 'GOVGATE_CONFIG_INVALID', details: { path: 'destinations[0].options.secretEnv' } });
+  // Each destination is checked on its own: a mistake in the first does not hide one in the second.
+  const second = dest.replace('destinations:\n', '').replace('name: hall', 'name: province').replace('      secret: 0123456789abcdef0123456789abcdef\n', '      secretEnv: NOT_SET_ANYWHERE\n');
+  try {
+    loadConfig({ file: write(`${dest.replace('kind: standard', 'kind: carrier-pigeon')}${second}`), env: {} });
+    t.fail('expected an error');
+  } catch (err) {
+    const paths = ((err as { details: { problems: { path: string }[] } }).details.problems).map((p) => p.path);
+    t.same(paths, ['destinations[0].kind', 'destinations[1].options.secretEnv']);
+  }
 });

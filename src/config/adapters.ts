@@ -5,9 +5,9 @@
  * come back with their paths so loadConfig can place them in the file.
  */
 import { destinationKind } from '../adapters/index.js';
-import { describeAjvErrors, show, validatorFor } from './ajv.js';
-import { isSecretAt, schemaPath, type DestinationConfig, type RouteConfig, type SchemaNode } from './schema.js';
-import type { Problem } from './ajv.js';
+import { checkKindOptions } from '../adapters/options.js';
+import { show, type Problem } from './ajv.js';
+import type { DestinationConfig, RouteConfig } from './schema.js';
 
 interface AdapterSections {
   destinations: readonly DestinationConfig[];
@@ -15,7 +15,7 @@ interface AdapterSections {
   delivery: { leaseSeconds: number };
 }
 
-export function adapterChecks(cfg: AdapterSections, env: NodeJS.ProcessEnv): Problem[] {
+export function adapterChecks(cfg: AdapterSections, env: NodeJS.ProcessEnv, cwd: string): Problem[] {
   const out: Problem[] = [];
   const seen = new Set<string>();
   cfg.destinations.forEach((d, i) => {
@@ -28,10 +28,11 @@ export function adapterChecks(cfg: AdapterSections, env: NodeJS.ProcessEnv): Pro
       out.push({ path: ['destinations', i, 'kind'], zh: `未知的目的地类型 ${show(d.kind)}`, en: `unknown destination kind ${show(d.kind)}`, found: d.kind });
       return;
     }
-    out.push(...optionProblems(kind.optionsSchema, d.options, ['destinations', i, 'options']));
-    if (out.length === 0 && kind.validate !== undefined) {
-      for (const p of kind.validate(d.options as never, env)) out.push({ path: ['destinations', i, 'options', ...p.path.split('.')], zh: p.zh, en: p.en });
-    }
+    // The same check as pull adapters get: the kind's schema with its defaults, x-path resolution
+    // and the kind's own cross-field rules. The checked copy replaces the options as written.
+    const checked = checkKindOptions(kind, d.options, env, cwd);
+    out.push(...checked.problems.map((p) => ({ ...p, path: ['destinations', i, 'options', ...p.path] })));
+    (d as { options: Readonly<Record<string, unknown>> }).options = checked.options;
     // A request still running when its lease runs out could reach the receiver after the entry's
     // next version, sent by whoever reclaimed it: the lease must outlast the request.
     const timeoutMs = d.options['timeoutMs'];
@@ -54,14 +55,4 @@ export function adapterChecks(cfg: AdapterSections, env: NodeJS.ProcessEnv): Pro
     }
   });
   return out;
-}
-
-/** Validates (and fills defaults into) one adapter's options against its kind's schema. */
-export function optionProblems(schema: SchemaNode, options: unknown, at: readonly (string | number)[]): Problem[] {
-  const validate = validatorFor(schema);
-  if (validate(options)) return [];
-  return describeAjvErrors(validate.errors ?? [], options, (segs) => {
-    const nodes = schemaPath(schema, segs);
-    return { node: nodes.length === segs.length + 1 ? nodes[nodes.length - 1] : undefined, secret: isSecretAt(schema, segs) };
-  }).map((p) => ({ ...p, path: [...at, ...p.path] }));
 }

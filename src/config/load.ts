@@ -59,7 +59,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   }
 
   const cfg = data as unknown as MutableConfig;
-  const problems = [...crossChecks(cfg), ...adapterChecks(cfg, env)].map((p) => placed(p, source, fromEnv));
+  const problems = [...crossChecks(cfg), ...adapterChecks(cfg, env, cwd)].map((p) => placed(p, source, fromEnv));
   if (problems.length > 0) throw problemsError('GOVGATE_CONFIG_INVALID', problems);
 
   resolvePaths(data, cwd);

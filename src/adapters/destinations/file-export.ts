@@ -52,7 +52,7 @@ const optionsSchema: SchemaNode = {
   'x-doc': { zh: '文件摆渡导出目的地的选项', en: 'Options of a file-export (outbound ferry) destination' },
   properties: {
     dir: {
-      type: 'string', minLength: 1, maxLength: 4096, examples: ['/data/ferry/out/hall'],
+      type: 'string', minLength: 1, maxLength: 4096, examples: ['/data/ferry/out/hall'], 'x-path': true,
       'x-doc': {
         zh: '导出目录（网闸摆渡的发送目录），须已存在且可写。相对路径按网关启动时的工作目录解析。批次文件与清单直接写在此目录中。',
         en: 'Export directory (where the ferry picks up), which must exist and be writable. A relative path resolves against the gateway\'s working directory at start. Batch files and manifests are written directly in it.',
