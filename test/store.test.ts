@@ -5,7 +5,7 @@
 import t from 'tap';
 import { GovgateError } from '../src/errors.js';
 import { finding } from '../src/schemas/findings.js';
-import { contentDigest } from '../src/schemas/canonical.js';
+import { canonicalJson, contentDigest } from '../src/schemas/canonical.js';
 import type { Db } from '../src/store/db.js';
 import { ingest, summarizeReceipt, type IngestInput, type IngestRecordInput, type RecordReceipt } from '../src/store/queries/ingest.js';
 import { getReceipt } from '../src/store/queries/receipts.js';
@@ -220,6 +220,19 @@ t.test('a missing digest is computed from the canonical content', async (t) => {
   await ingest(db, payload([noDigest]));
   const again = await ingest(db, payload([caseRecord(0, 'D-1', 1)]));
   t.same(outcomes(again.receipt.records), [['unchanged', 1]], 'same canonical digest as the caller would compute');
+});
+
+t.test('a stored record is its canonical JSON: sha256 of the stored text is its digest', async (t) => {
+  const db = await testDb(t);
+  const { digest: _d, ...noDigest } = caseRecord(0, 'D-1', 1);
+  // Keys out of order and a non-ASCII name: the stored text is still the canonical form.
+  const shuffled = { ...noDigest, content: Object.fromEntries(Object.entries(noDigest.content as object).reverse().concat([['note', '受理 ✓']])) };
+  const { digest: _d2, ...second } = caseRecord(1, 'D-2', 1);
+  await ingest(db, payload([shuffled, second]));
+  const { rows } = await db.query<{ same: boolean; text: string }>(
+    "SELECT encode(sha256(convert_to(content::text, 'UTF8')), 'hex') = encode(digest, 'hex') AS same, content::text AS text FROM records ORDER BY record_index");
+  t.same(rows.map((r) => r.same), [true, true], 'an auditor can check every digest in SQL alone');
+  t.equal(rows[0]!.text, canonicalJson(shuffled.content), 'the stored text is byte for byte the canonical form');
 });
 
 t.test('concurrent ingests: departments do not block each other, one department stays in order', { skip: !onServer && 'needs a real server (PGlite is one connection)' }, async (t) => {

@@ -244,10 +244,14 @@ CROSS JOIN LATERAL (
 // Children find their raw row through receipt_id (unique, and a column RETURNING can give back)
 // joined to the payload ordinal p. The bodies travel as one binary parameter ($2, all bodies
 // concatenated; each raw row takes its slice): a bytea[] would go as hex text, twice the bytes
-// and an encode/decode on each side.
+// and an encode/decode on each side. Record contents likewise ($8, each record's o and n), so
+// PostgreSQL only checks their JSON syntax once, as it stores them; inside the row parameter
+// ($4) every content was parsed as part of one big JSON value first. Row parameters are `json`,
+// not `jsonb`, for the same reason: json_to_recordset reads the text as it goes, where a jsonb
+// parameter is parsed whole into a tree before the statement starts (migration 0004 measured it).
 const WRITE = `
 WITH m AS (
-  SELECT * FROM jsonb_to_recordset($1::jsonb) AS m(p integer, r text, d text, s text, b text, at timestamptz,
+  SELECT * FROM json_to_recordset($1::json) AS m(p integer, r text, d text, s text, b text, at timestamptz,
     ct text, de text, n integer, o integer, sha text, sm3 text, seq bigint, prev text, h text)
 ), raw AS (
   INSERT INTO raw_inbox (receipt_id, dept_code, source, batch_id, received_at, content_type, declared_encoding,
@@ -261,14 +265,15 @@ WITH m AS (
   SELECT m.p, raw.id, m.r, m.d, m.at FROM raw JOIN m ON m.r = raw.receipt_id
 ), head AS (
   UPDATE dept_chain_head c SET seq = u.seq, hash = decode(u.h, 'hex'), updated_at = now()
-  FROM jsonb_to_recordset($3::jsonb) AS u(d text, seq bigint, h text)
+  FROM json_to_recordset($3::json) AS u(d text, seq bigint, h text)
   WHERE c.dept_code = u.d
   RETURNING 1
 ), rec AS (
   INSERT INTO records (dept_code, record_type, business_key, data_ver, version, digest, content, warnings,
                        raw_id, record_index, received_at)
-  SELECT ids.d, x.t, x.k, x.dv, x.v, decode(x.g, 'hex'), x.c, x.w, ids.id, x.i, ids.at
-  FROM jsonb_to_recordset($4::jsonb) AS x(p integer, i integer, t text, k text, dv integer, v integer, g text, c jsonb, w jsonb)
+  SELECT ids.d, x.t, x.k, x.dv, x.v, decode(x.g, 'hex'), convert_from(substring($8::bytea FROM x.o + 1 FOR x.n), 'UTF8')::json,
+         x.w, ids.id, x.i, ids.at
+  FROM json_to_recordset($4::json) AS x(p integer, i integer, t text, k text, dv integer, v integer, g text, o integer, n integer, w jsonb)
   JOIN ids ON ids.p = x.p
   ORDER BY x.p, x.i
   RETURNING id, dept_code, record_type, business_key, version, data_ver, digest, received_at, raw_id, record_index
@@ -286,7 +291,7 @@ WITH m AS (
 ), rej AS (
   INSERT INTO rejections (raw_id, dept_code, record_index, record_type, business_key, data_ver, findings, received_at)
   SELECT ids.id, ids.d, x.i, x.t, x.k, x.dv, x.f, ids.at
-  FROM jsonb_to_recordset($5::jsonb) AS x(p integer, i integer, t text, k text, dv integer, f jsonb)
+  FROM json_to_recordset($5::json) AS x(p integer, i integer, t text, k text, dv integer, f jsonb)
   JOIN ids ON ids.p = x.p
   ORDER BY x.p, x.i NULLS FIRST
   RETURNING 1
@@ -297,7 +302,7 @@ WITH m AS (
   -- enqueuing the same keys wait for each other rather than deadlock.
   INSERT INTO outbox AS o (destination, dept_code, record_type, business_key, wanted_version, record_id, record_at)
   SELECT x.dst, rec.dept_code, rec.record_type, rec.business_key, rec.version, rec.id, rec.received_at
-  FROM jsonb_to_recordset($7::jsonb) AS x(p integer, i integer, dst text)
+  FROM json_to_recordset($7::json) AS x(p integer, i integer, dst text)
   JOIN ids ON ids.p = x.p
   JOIN rec ON rec.raw_id = ids.id AND rec.record_index = x.i
   ORDER BY x.dst, rec.dept_code, rec.record_type, rec.business_key
@@ -311,7 +316,7 @@ WITH m AS (
 ), rcpt AS (
   INSERT INTO receipts (receipt_id, raw_id, dept_code, created_at, body)
   SELECT ids.r, ids.id, ids.d, ids.at, x.b
-  FROM jsonb_to_recordset($6::jsonb) AS x(p integer, b jsonb)
+  FROM json_to_recordset($6::json) AS x(p integer, b json)
   JOIN ids ON ids.p = x.p
   ORDER BY x.p
   RETURNING 1
@@ -343,8 +348,13 @@ export interface PreparedIngest {
   readonly bodySm3: Buffer;
   readonly bodySm3Hex: string;
   readonly payloadRejected: boolean;
-  /** Per record: content as JSON text and its digest (accepted records only). */
-  readonly contentJson: Map<number, string>;
+  /**
+   * The accepted records' contents as JSON text, one after another in UTF-8; `contentAt` gives
+   * each record's byte offset and length in it. Encoded once here, before any lock: the write
+   * sends the group's contents as one binary parameter.
+   */
+  readonly contents: Buffer;
+  readonly contentAt: Map<number, readonly [offset: number, length: number]>;
   readonly digests: Map<number, string>;
   /** How many records the payload carries (group-size accounting). */
   readonly recordCount: number;
@@ -354,6 +364,7 @@ const HEX_DIGEST = /^[0-9a-f]{64}$/;
 // The escapes jsonb refuses (\u0000, lone surrogates), as queries/json.ts tests for them.
 const JSONB_SUSPECT = /\\u0000|\\ud[89a-f]/;
 const INT4_MAX = 2_147_483_647;
+const EMPTY = Buffer.alloc(0);
 
 /**
  * Checks the caller's contract and does the CPU work (hashing, JSON) before any lock is held.
@@ -372,7 +383,9 @@ export function prepareIngest(input: IngestInput): PreparedIngest {
     throw new TypeError('ingest: a payload rejected as a whole (error in payloadFindings) carries no records');
   }
 
-  const contentJson = new Map<number, string>();
+  const texts: string[] = [];
+  const contentAt = new Map<number, readonly [number, number]>();
+  let contentBytes = 0;
   const digests = new Map<number, string>();
   const seen = new Set<number>();
   for (const r of input.records) {
@@ -393,9 +406,10 @@ export function prepareIngest(input: IngestInput): PreparedIngest {
     let digest = r.digest;
     let json: string;
     if (digest === undefined) {
-      // One serialization for both: the canonical form is what gets digested, and it is valid
-      // jsonb input unless it escapes a character jsonb refuses (pgJson then cleans a copy).
-      // Saves the separate JSON.stringify, 4 µs of the gateway's time per 1.6 kB record.
+      // One serialization for both: the canonical form is what gets digested and what is stored,
+      // unless it escapes a character PostgreSQL's JSON functions refuse (\u0000, a lone
+      // surrogate; pgJson then cleans a copy, so reading a stored record never fails). Saves the
+      // separate JSON.stringify, 4 µs of the gateway's time per 1.6 kB record.
       const canonical = canonicalJson(r.content);
       digest = sha256(canonical).toString('hex');
       json = JSONB_SUSPECT.test(canonical) ? pgJson(r.content) : canonical;
@@ -404,7 +418,10 @@ export function prepareIngest(input: IngestInput): PreparedIngest {
     }
     if (!HEX_DIGEST.test(digest)) throw new TypeError(`ingest: record ${r.index} digest is not lower-case hex sha256`);
     digests.set(r.index, digest);
-    contentJson.set(r.index, json);
+    const length = Buffer.byteLength(json);
+    contentAt.set(r.index, [contentBytes, length]);
+    contentBytes += length;
+    texts.push(json);
   }
 
   const body = Buffer.from(input.raw.body.buffer, input.raw.body.byteOffset, input.raw.body.byteLength);
@@ -419,7 +436,8 @@ export function prepareIngest(input: IngestInput): PreparedIngest {
     bodySm3,
     bodySm3Hex: bodySm3.toString('hex'),
     payloadRejected,
-    contentJson,
+    contents: texts.length === 0 ? EMPTY : Buffer.from(texts.length === 1 ? texts[0]! : texts.join(''), 'utf8'),
+    contentAt,
     digests,
     recordCount: input.records.length,
   };
@@ -619,7 +637,7 @@ async function groupInTx(tx: Tx, group: readonly PreparedIngest[], route: Router
   }
 
   // 4. Decide every record of every payload in group order, chain each payload in order per
-  //    department, and build all rows as JSON text (record content is already serialized).
+  //    department, and build all rows as JSON text (record contents are already encoded).
   const metaRows: string[] = [];
   const recordRows: string[] = [];
   const rejectionRows: string[] = [];
@@ -629,6 +647,8 @@ async function groupInTx(tx: Tx, group: readonly PreparedIngest[], route: Router
   const outboxRows = new Map<string, string>();
   const bodies: Buffer[] = [];
   let offset = 0;
+  const contents: Buffer[] = [];
+  let contentBase = 0;
   const touched = new Set<string>();
   const results: { receipt: Receipt; chainSeq: number; chainHash: string }[] = [];
 
@@ -676,8 +696,9 @@ async function groupInTx(tx: Tx, group: readonly PreparedIngest[], route: Router
       const version = (current?.version ?? 0) + 1;
       heads.set(k, { version, dataVer: r.dataVer ?? null, digest });
       touched.add(k);
+      const [o, n] = prep.contentAt.get(r.index)!;
       recordRows.push(`{"p":${p},"i":${r.index},"t":"${r.recordType}","k":${JSON.stringify(r.businessKey)},` +
-        `"dv":${r.dataVer ?? 'null'},"v":${version},"g":"${digest}","c":${prep.contentJson.get(r.index)!},` +
+        `"dv":${r.dataVer ?? 'null'},"v":${version},"g":"${digest}","o":${contentBase + o},"n":${n},` +
         `"w":${warnings.length === 0 ? 'null' : pgJson(warnings)}}`);
       decided.push(recordReceipt(r, current ? 'changed' : 'new', version, warnings));
       if (route !== undefined) {
@@ -705,6 +726,8 @@ async function groupInTx(tx: Tx, group: readonly PreparedIngest[], route: Router
     }));
     bodies.push(prep.body);
     offset += prep.body.length;
+    contents.push(prep.contents);
+    contentBase += prep.contents.length;
     results.push({ receipt, chainSeq: seq, chainHash: hashHex });
   });
 
@@ -720,6 +743,7 @@ async function groupInTx(tx: Tx, group: readonly PreparedIngest[], route: Router
   }>(WRITE, [
     `[${metaRows.join(',')}]`, bodies.length === 1 ? bodies[0]! : Buffer.concat(bodies, offset), `[${headRows.join(',')}]`,
     `[${recordRows.join(',')}]`, `[${rejectionRows.join(',')}]`, `[${receiptRows.join(',')}]`, `[${[...outboxRows.values()].join(',')}]`,
+    contents.length === 1 ? contents[0]! : Buffer.concat(contents, contentBase),
   ], { name: 'govgate_ingest_write' });
   const w = rows[0];
   const rawIds = new Map<number, number>((w?.raw_ids ?? []).map(([p, id]) => [p, id]));
