@@ -21,6 +21,7 @@ import pg from 'pg';
 import { signRequest } from '../dist/client/index.js';
 import { DEMO_DEPT_2, exampleBatch } from '../dist/schemas/spec/examples.js';
 import { documentToXml } from '../dist/schemas/xml-form.js';
+import { cpuWindow, perRecord } from './cpu.js';
 import { KEY, record } from './records.js';
 
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -77,13 +78,15 @@ function template(s) {
   return text.split(MARK);
 }
 
-async function load(url, s, admin) {
+async function load(gw, s, admin) {
+  const url = gw.url;
   // Commits: the payloads of one group share one transaction id (xmin), so distinct xmin over the
   // scenario's raw rows is the number of group transactions it took.
   const before = (await admin.query(`SELECT coalesce(max(id), 0)::bigint AS id FROM ${schema}.raw_inbox`)).rows[0].id;
   const target = `${url}${s.path}`;
   const parts = template(s);
   const contentType = s.xml ? 'application/xml' : 'application/json';
+  const cpu = cpuWindow({ gateway: [gw.child.pid], postgres: 'postgres' });
   const result = await autocannon({
     url: target,
     connections: s.connections,
@@ -97,6 +100,7 @@ async function load(url, s, admin) {
       },
     }],
   });
+  const used = cpu();
   const ok = result['2xx'];
   const rps = ok / DURATION;
   const g = (await admin.query(`SELECT count(*)::int AS payloads, count(DISTINCT xmin::text)::int AS commits FROM ${schema}.raw_inbox WHERE id > $1`, [before])).rows[0];
@@ -110,6 +114,7 @@ async function load(url, s, admin) {
     p99: result.latency.p99,
     non2xx: result.non2xx,
     errors: result.errors,
+    cpu: perRecord(used, ok * s.records),
   };
 }
 
@@ -132,9 +137,10 @@ async function main() {
         results.push(undefined);
         continue;
       }
-      const r = await load(gw.url, s, admin);
+      const r = await load(gw, s, admin);
       results.push(r);
       console.log(`${r.name.padEnd(38)} ${String(r.recordsPerSecond).padStart(7)} records/s  ${String(r.requestsPerSecond).padStart(6)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  non-2xx ${r.non2xx}  errors ${r.errors}  payloads/commit ${r.perCommit}  load ${r.load}`);
+      if (r.cpu) console.log(`${''.padEnd(38)} ${r.cpu}`);
     }
     const stored = (await admin.query(`SELECT count(*)::int AS n FROM ${schema}.records`)).rows[0].n;
     console.log(`records stored: ${stored}`);

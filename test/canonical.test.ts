@@ -26,3 +26,41 @@ t.test('the same content gives the same digest whatever the key order', async (t
   t.not(contentDigest({ a: 1 }), contentDigest({ a: 2 }));
   t.match(contentDigest({ a: 1 }, 'sm3'), /^[0-9a-f]{64}$/);
 });
+
+t.test('every path (in order, reordered copy, the general writer) agrees with the package', async (t) => {
+  // A deterministic generator of JSON-like values, with the shapes each path must hand on:
+  // integer-like keys, __proto__ as a plain key, toJSON, undefined and functions, nesting.
+  let seed = 42;
+  const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+  const KEYS = ['a', 'b', 'Z', 'caseNo', 'é', '中', '10', '9', '0', '', 'a\u0000', '\ud83d\ude00'];
+  const value = (depth: number): unknown => {
+    switch (rand(depth > 3 ? 5 : 8)) {
+      case 0: return rand(2) === 0 ? 'text "q" \\ \u2028' : '受理';
+      case 1: return [0, -0, 1.5, 1e21, -7, 0.1][rand(6)];
+      case 2: return rand(2) === 0;
+      case 3: return null;
+      case 4: return rand(3) === 0 ? undefined : 'x';
+      case 5: return Array.from({ length: rand(4) }, () => value(depth + 1));
+      case 6: return rand(6) === 0 ? new Date(Date.UTC(2026, 10, 24)) : Object.fromEntries(Array.from({ length: rand(6) }, () => [KEYS[rand(KEYS.length)]!, value(depth + 1)]));
+      default: {
+        const o: Record<string, unknown> = {};
+        for (const k of [...KEYS].sort().slice(0, rand(KEYS.length))) if (rand(2) === 0) o[k] = value(depth + 1);
+        return o;
+      }
+    }
+  };
+  let checked = 0;
+  for (let i = 0; i < 3000; i++) {
+    const v = value(0);
+    if (v === undefined) continue;
+    t.equal(canonicalJson(v), canonicalize(v), `value ${i}`, { diagnostic: false });
+    checked++;
+  }
+  const proto = JSON.parse('{"b":1,"__proto__":{"x":1},"a":2}') as unknown;
+  t.equal(canonicalJson(proto), canonicalize(proto), '__proto__ stays a plain key');
+  t.equal(canonicalJson({ b: 1, a: () => 1 }), '{"b":1}', 'a function property is left out, as by JSON.stringify');
+  t.equal(canonicalJson([() => 1, undefined]), '[null,null]');
+  t.throws(() => canonicalJson({ a: 1n }), TypeError);
+  t.throws(() => canonicalJson({ b: { a: NaN } }), TypeError);
+  t.ok(checked > 2000);
+});

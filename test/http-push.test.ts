@@ -8,6 +8,8 @@ import { createValidator } from '../src/schemas/validate.js';
 import { GovgateClient, GovgateClientError, signRequest } from '../src/client/index.js';
 import { DEMO_DEPT, DEMO_DEPT_2, exampleBatch, exampleCase } from '../src/schemas/spec/examples.js';
 import { documentToXml } from '../src/schemas/xml-form.js';
+import { verifyChain } from '../src/store/queries/verify-chain.js';
+import { sha256, sm3 } from '../src/store/chain.js';
 import { testDb, type Teardown } from './helpers/db.js';
 
 const departmentsDir = fileURLToPath(new URL('../config/departments/', import.meta.url));
@@ -56,6 +58,20 @@ t.test('a batch is answered record by record, after commit, and the receipt can 
   t.same(again.records.map((r) => r.outcome), ['unchanged']);
   const changed = await c.submitRecord({ ...good, dataVer: 4, status: 'completed', remark: '补充' });
   t.same(changed.records.map((r) => [r.outcome, r.version]), [['changed', 2]]);
+});
+
+t.test('the body digest checked by the signature is the one stored, for both algorithms', async (t) => {
+  const g = await gateway(t);
+  // DEMO_DEPT signs with hmac-sha256, DEMO_DEPT_2 with hmac-sm3: each hands on a different digest.
+  await g.client(DEMO_DEPT.code).submitRecord(exampleCase({ deptCode: DEMO_DEPT.code, deptName: DEMO_DEPT.name, caseNo: 'D-1' }));
+  await g.client(DEMO_DEPT_2.code).submitRecord(exampleCase({ ...own, caseNo: 'D-2' }));
+  const { rows } = await g.db.query<{ body: Buffer; sha256: Buffer; sm3: Buffer }>('SELECT body, sha256, sm3 FROM raw_inbox ORDER BY id');
+  t.equal(rows.length, 2);
+  for (const r of rows) {
+    t.same(r.sha256, sha256(r.body), 'sha256 of the body as stored');
+    t.same(r.sm3, sm3(r.body), 'SM3 of the body as stored');
+  }
+  t.same((await verifyChain(g.db)).map((c) => c.ok), [true, true], 'both chains verify');
 });
 
 t.test('type-specific routes take one record of their type', async (t) => {

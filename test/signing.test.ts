@@ -137,7 +137,10 @@ t.test('the worked example of docs/signing.md', async (t) => {
 
   // And the gateway accepts it.
   const ok = verify({ method: 'POST', url: EX.path, body, headers: { authorization: exHeader('hmac-sha256') } }, { now: new Date(EX.timestamp * 1000) });
-  t.same(ok, { keyId: EX.keyId, deptCode: 'EX', nonce: EX.nonce, timestamp: EX.timestamp, algorithm: 'hmac-sha256' });
+  t.same(ok, {
+    keyId: EX.keyId, deptCode: 'EX', nonce: EX.nonce, timestamp: EX.timestamp, algorithm: 'hmac-sha256',
+    bodyDigest: { algorithm: 'sha256', hex: EX['hmac-sha256'].digest },
+  }, 'and hands on the body digest it checked, for the store to reuse');
 });
 
 t.test('digests of an empty body', async (t) => {

@@ -123,3 +123,21 @@ t.test('partitions: China Standard Time months, created ahead and on demand', as
   );
   t.match(bounds[0]!.b, /2031-04-30 16:00:00\+00|2031-05-01 00:00:00\+08/, 'the month starts at midnight Beijing time');
 });
+
+t.test('raw bodies and receipts: lz4 on every partition, present and future, where the server has it', async (t) => {
+  const db = await testDb(t);
+  const compression = async () => (await db.query<{ t: string; c: string }>(
+    `SELECT a.attrelid::regclass::text AS t, a.attcompression AS c FROM pg_attribute a
+     WHERE a.attname = 'body' AND (a.attrelid IN ('raw_inbox'::regclass, 'receipts'::regclass)
+       OR a.attrelid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent IN ('raw_inbox'::regclass, 'receipts'::regclass)))`,
+  )).rows;
+  await ensurePartitions(db, { from: new Date('2033-01-15T00:00:00Z'), months: 1 });
+  const rows = await compression();
+  t.ok(rows.some((r) => r.t.endsWith('raw_inbox_y2033m01')), 'a partition created after the migration is among them');
+  // PGlite is built without lz4: the migration keeps pglz there (attcompression '' = the default).
+  const expected = onServer ? 'l' : '';
+  t.same(rows.filter((r) => r.c !== expected), [], `every body column is ${onServer ? 'lz4' : 'left at the default'}`);
+  const { rows: types } = await db.query<{ t: string }>(
+    "SELECT format_type(atttypid, atttypmod) AS t FROM pg_attribute WHERE attrelid = 'records'::regclass AND attname = 'content'");
+  t.equal(types[0]!.t, 'json', 'record contents are kept as written (json)');
+});

@@ -18,7 +18,7 @@ import { GovgateError } from '../errors.js';
 import type { DepartmentKey } from '../config/departments.js';
 import type { HmacAlgorithm } from '../config/schema.js';
 import {
-  KEY_ID_PATTERN, NONCE_MAX_LENGTH, NONCE_MIN_LENGTH, NONCE_PATTERN, SCHEME_OF,
+  HASH_OF, KEY_ID_PATTERN, NONCE_MAX_LENGTH, NONCE_MIN_LENGTH, NONCE_PATTERN, SCHEME_OF,
   bodyDigest, sign, stringToSign, type SigningAlgorithm,
 } from '../client/sign.js';
 
@@ -196,6 +196,11 @@ export interface VerifiedRequest {
   /** Unix seconds, as signed. */
   readonly timestamp: number;
   readonly algorithm: HmacAlgorithm;
+  /**
+   * The body's digest, hex, as the signature covered it (sha256 for hmac-sha256, SM3 for
+   * hmac-sm3): the store keeps both digests of every raw body, and need not hash it again.
+   */
+  readonly bodyDigest: { readonly algorithm: 'sha256' | 'sm3'; readonly hex: string };
 }
 
 interface PreparedKey {
@@ -268,14 +273,18 @@ export function verifyRequest(input: VerifyRequestInput): VerifiedRequest {
     });
   }
 
-  const toSign = stringToSign(input.method, input.url, auth.timestamp, auth.nonce, bodyDigest(auth.algorithm, input.body));
+  const digestHex = bodyDigest(auth.algorithm, input.body);
+  const toSign = stringToSign(input.method, input.url, auth.timestamp, auth.nonce, digestHex);
   const expected = sign(auth.algorithm, p.hmacKey, toSign);
   if (!constantTimeEqual(auth.signature, expected)) {
     // The string to sign holds nothing secret (the caller sent every part of it) and is what a
     // department engineer needs to find the difference, as other HMAC APIs also return it.
     throw new GovgateError('GOVGATE_AUTH_SIGNATURE_INVALID', { problem: 'mismatch', stringToSign: toSign });
   }
-  return { keyId: auth.keyId, deptCode, nonce: auth.nonce, timestamp: auth.timestamp, algorithm: auth.algorithm };
+  return {
+    keyId: auth.keyId, deptCode, nonce: auth.nonce, timestamp: auth.timestamp, algorithm: auth.algorithm,
+    bodyDigest: { algorithm: HASH_OF[auth.algorithm], hex: digestHex },
+  };
 }
 
 /**

@@ -25,7 +25,7 @@ export const SCHEME_OF: Readonly<Record<SigningAlgorithm, string>> = {
 };
 
 /** The hash an algorithm uses, both for the body digest and inside the HMAC. */
-const HASH_OF: Readonly<Record<SigningAlgorithm, 'sha256' | 'sm3'>> = {
+export const HASH_OF: Readonly<Record<SigningAlgorithm, 'sha256' | 'sm3'>> = {
   'hmac-sha256': 'sha256',
   'hmac-sm3': 'sm3',
 };

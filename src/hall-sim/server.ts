@@ -148,7 +148,10 @@ function readEnvelope(body: Buffer | undefined): Envelope {
     throw new HallError('HALL_JSON_INVALID', { detail: { zh: '不是合法的 UTF-8 字节序列', en: 'the bytes are not valid UTF-8' } });
   }
   if (text.trim() === '') throw new HallError('HALL_JSON_INVALID', { detail: { zh: '报文为空', en: 'the body is empty' } });
-  const parsed = parseJsonStrict(text, { maxDepth: MAX_DEPTH });
+  // With the bytes the strict parser's first pass reads them instead of the decoded text, ≈ 2× as
+  // fast — unless they start with a BOM, which the decoder dropped from the text.
+  const bom = body !== undefined && body.length >= 3 && body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf;
+  const parsed = parseJsonStrict(text, { maxDepth: MAX_DEPTH, utf8: bom ? undefined : body });
   if (!parsed.ok) {
     const f = parsed.finding;
     throw new HallError('HALL_JSON_INVALID', {

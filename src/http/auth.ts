@@ -6,7 +6,7 @@
 import type { FastifyRequest } from 'fastify';
 import { GovgateError } from '../errors.js';
 import type { Department, DepartmentKey } from '../config/departments.js';
-import { verifyRequest, type KeyLookupResult } from '../auth/signing.js';
+import { verifyRequest, type KeyLookupResult, type VerifiedRequest } from '../auth/signing.js';
 import { NonceCache } from '../auth/nonce-cache.js';
 
 export interface Authenticated {
@@ -14,6 +14,8 @@ export interface Authenticated {
   readonly keyId: string;
   readonly nonce: string;
   readonly department: Department;
+  /** The body digest the signature was checked over; the store reuses it (raw.digests). */
+  readonly bodyDigest: VerifiedRequest['bodyDigest'];
 }
 
 export type Authenticate = ((req: FastifyRequest, body: Uint8Array) => Authenticated) & {
@@ -42,7 +44,7 @@ export function authenticator(opts: {
       method: req.method, url: req.url, headers: req.headers, body, now: now(), keys: lookup, clockSkewSeconds: opts.clockSkewSeconds,
     });
     if (nonces.seen(v.keyId, v.nonce, ttlMs)) throw new GovgateError('GOVGATE_AUTH_REPLAY', { found: v.nonce });
-    return { deptCode: v.deptCode, keyId: v.keyId, nonce: v.nonce, department: byKey.get(v.keyId)!.department };
+    return { deptCode: v.deptCode, keyId: v.keyId, nonce: v.nonce, department: byKey.get(v.keyId)!.department, bodyDigest: v.bodyDigest };
   };
   return Object.assign(authenticate, { forget: (keyId: string, nonce: string) => nonces.forget(keyId, nonce) });
 }

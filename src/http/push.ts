@@ -98,7 +98,7 @@ export const pushRoutes: FastifyPluginAsync<PushOptions> = async (app, opts) => 
       const receipt = await opts.store.ingest(toIngestInput({
         deptCode: dept,
         source: dept === who.deptCode ? 'http-push' : `relay:${who.deptCode}`,
-        raw: { body, contentType },
+        raw: { body, contentType, digests: { [who.bodyDigest.algorithm]: who.bodyDigest.hex } },
         ...(read.encoding === undefined ? {} : { encoding: read.encoding }),
         ...(doc?.envelope === undefined ? {} : { batchId: doc.envelope.batchId }),
         payloadFindings,

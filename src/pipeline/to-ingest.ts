@@ -7,14 +7,14 @@
  */
 import type { Finding } from '../schemas/findings.js';
 import type { RecordResult } from '../schemas/validate.js';
-import type { IngestInput, IngestRecordInput } from '../store/queries/ingest.js';
+import type { IngestInput, IngestRecordInput, RawDigests } from '../store/queries/ingest.js';
 
 export interface ToIngestInput {
   readonly deptCode: string;
   /** `http-push`, `pull:<adapter name>` … */
   readonly source: string;
   /** The bytes as received: stored unaltered in the raw inbox. */
-  readonly raw: { readonly body: Uint8Array; readonly contentType: string };
+  readonly raw: { readonly body: Uint8Array; readonly contentType: string; readonly digests?: RawDigests };
   /** The charset intake decoded the payload with, when it got that far. */
   readonly encoding?: string;
   readonly batchId?: string;
@@ -33,7 +33,11 @@ export function toIngestInput(p: ToIngestInput): IngestInput {
   return {
     deptCode: p.deptCode,
     source: p.source,
-    raw: { body: p.raw.body, contentType: p.raw.contentType, ...(p.encoding === undefined ? {} : { declaredEncoding: p.encoding }) },
+    raw: {
+      body: p.raw.body, contentType: p.raw.contentType,
+      ...(p.encoding === undefined ? {} : { declaredEncoding: p.encoding }),
+      ...(p.raw.digests === undefined ? {} : { digests: p.raw.digests }),
+    },
     ...(p.batchId === undefined ? {} : { batchId: p.batchId }),
     ...(p.receivedAt === undefined ? {} : { receivedAt: p.receivedAt }),
     payloadFindings: p.payloadFindings,

@@ -5,8 +5,12 @@
  * the sender used.
  *
  * Written here rather than taken from the `canonicalize` package because canonicalisation is the
- * hottest step of the ingest path: on the full example case the package takes ≈ 31 µs, this ≈ 17 µs
- * (JSON.stringify alone ≈ 6 µs).
+ * hottest step of the ingest path. JSON.stringify already writes RFC 8785 numbers and strings; what
+ * it lacks is the key order. So plain data (records as parsed and validated) takes one of two fast
+ * paths: keys already in order → JSON.stringify itself; otherwise a copy with its keys in order →
+ * JSON.stringify. Anything else — toJSON, non-finite numbers, bigint, symbols, and integer-like or
+ * `__proto__` keys, which an object literal cannot hold in code-unit order — goes through `write`.
+ * On the bench case record: the package ≈ 31 µs, `write` ≈ 20, the copy ≈ 11, in order ≈ 7.
  * The package stays the oracle in test/canonical.test.ts.
  */
 import { createHash } from 'node:crypto';
@@ -48,7 +52,82 @@ function write(value: unknown): string {
   throw new TypeError(`a ${typeof value} has no JSON form`);
 }
 
+/** Plain JSON data (see the top) whose every object already lists its keys in code-unit order. */
+function inOrder(value: unknown): boolean {
+  if (value === null) return true;
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value);
+    case 'object':
+      break;
+    default:
+      return false;
+  }
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const v: unknown = value[i];
+      if (v !== undefined && !inOrder(v)) return false;
+    }
+    return true;
+  }
+  const obj = value as Record<string, unknown>;
+  if (typeof obj['toJSON'] === 'function') return false;
+  const keys = Object.keys(obj);
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    if (i > 0 && !(keys[i - 1]! < k)) return false;
+    const v = obj[k];
+    if (v !== undefined && !inOrder(v)) return false;
+  }
+  return true;
+}
+
+/** Thrown inside `ordered` when the value needs `write`; never escapes canonicalJson. */
+const NOT_PLAIN = Symbol('not plain');
+
+/** A copy of plain JSON data with every object's keys in code-unit order; throws NOT_PLAIN otherwise. */
+function ordered(value: unknown): unknown {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
+  if (typeof value === 'number') {
+    if (Number.isFinite(value)) return value;
+    throw NOT_PLAIN;
+  }
+  if (typeof value !== 'object') throw NOT_PLAIN;
+  if (Array.isArray(value)) {
+    const out = new Array<unknown>(value.length);
+    for (let i = 0; i < value.length; i++) {
+      const v: unknown = value[i];
+      out[i] = v === undefined ? null : ordered(v);
+    }
+    return out;
+  }
+  const obj = value as Record<string, unknown>;
+  if (typeof obj['toJSON'] === 'function') throw NOT_PLAIN;
+  const keys = Object.keys(obj).sort();
+  const out: Record<string, unknown> = {};
+  for (const k of keys) {
+    // An integer-like key would be listed first whatever the insertion order; __proto__ would set
+    // the prototype instead of a key.
+    const c = k.charCodeAt(0);
+    if ((c >= 0x30 && c <= 0x39) || k === '__proto__') throw NOT_PLAIN;
+    const v = obj[k];
+    if (v !== undefined) out[k] = ordered(v);
+  }
+  return out;
+}
+
 export function canonicalJson(value: unknown): string {
+  if (value !== null && typeof value === 'object') {
+    if (inOrder(value)) return JSON.stringify(value);
+    try {
+      return JSON.stringify(ordered(value));
+    } catch (error) {
+      if (error !== NOT_PLAIN) throw error;
+    }
+  }
   return write(value);
 }
 

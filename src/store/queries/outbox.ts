@@ -83,7 +83,7 @@ export type Settlement =
 // that worker's answer is the one recorded, so nothing is logged twice.
 const SETTLE = `
 WITH x AS (
-  SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id bigint, v integer, k text, n integer, rid bigint, ra timestamptz,
+  SELECT * FROM json_to_recordset($1::json) AS x(id bigint, v integer, k text, n integer, rid bigint, ra timestamptz,
     out text, ref text, ik text, cause text, reason jsonb, answer jsonb, at timestamptz)
 ), upd AS (
   UPDATE outbox o SET

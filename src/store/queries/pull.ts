@@ -1,6 +1,6 @@
 /**
  * Pull-adapter state (migration 0003): cursors, seen digests, the hand-shake ledger and the run
- * history. Rows travel as JSON arrays (jsonb_to_recordset), one statement per batch of keys,
+ * history. Rows travel as JSON arrays (json_to_recordset), one statement per batch of keys,
  * never one per row.
  */
 import { GovgateError } from '../../errors.js';
@@ -79,7 +79,7 @@ export async function recordSeen(db: Queryable, adapter: string, seen: readonly 
   const json = `[${sorted.map((s) => `{"k":${JSON.stringify(s.key)},"g":"${s.digest}","t":${s.time === undefined ? 'null' : JSON.stringify(s.time)}}`).join(',')}]`;
   await db.query(
     `INSERT INTO pull_seen (adapter, source_key, digest, source_time)
-     SELECT $1, x.k, decode(x.g, 'hex'), x.t FROM jsonb_to_recordset($2::jsonb) AS x(k text, g text, t text)
+     SELECT $1, x.k, decode(x.g, 'hex'), x.t FROM json_to_recordset($2::json) AS x(k text, g text, t text)
      ON CONFLICT (adapter, source_key) DO UPDATE
        SET digest = EXCLUDED.digest, source_time = EXCLUDED.source_time, seen_at = now()`,
     [adapter, json], { name: 'govgate_pull_seen_write' });
@@ -118,7 +118,7 @@ export async function ledgerInsert(db: Queryable, adapter: string, entries: read
   const json = pgJson(entries.map((e) => ({ k: e.itemKey, g: e.digest, o: e.outcome, r: e.reason ?? null, c: e.receiptId })));
   await db.query(
     `INSERT INTO pull_ledger (adapter, item_key, digest, outcome, reason, receipt_id)
-     SELECT $1, x.k, decode(x.g, 'hex'), x.o, x.r, x.c FROM jsonb_to_recordset($2::jsonb) AS x(k text, g text, o text, r text, c text)
+     SELECT $1, x.k, decode(x.g, 'hex'), x.o, x.r, x.c FROM json_to_recordset($2::json) AS x(k text, g text, o text, r text, c text)
      ORDER BY x.k
      ON CONFLICT (adapter, item_key, digest) DO NOTHING`,
     [adapter, json]);
@@ -128,7 +128,7 @@ export async function ledgerAck(db: Queryable, adapter: string, entries: readonl
   if (entries.length === 0) return;
   await db.query(
     `UPDATE pull_ledger l SET acked_at = now()
-       FROM jsonb_to_recordset($2::jsonb) AS x(k text, g text)
+       FROM json_to_recordset($2::json) AS x(k text, g text)
       WHERE l.adapter = $1 AND l.item_key = x.k AND l.digest = decode(x.g, 'hex') AND l.acked_at IS NULL`,
     [adapter, pgJson(entries.map((e) => ({ k: e.itemKey, g: e.digest })))]);
 }
