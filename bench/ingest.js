@@ -129,7 +129,7 @@ async function main() {
   try {
     const only = process.env.BENCH_ONLY?.split(',');
     for (const s of [
-      scenario('json', 'JSON batch, 100 records per request', { path: '/api/v1/batches', connections: 8, records: 100 }),
+      scenario('json', 'JSON batch, 100 records per request', { path: '/api/v1/batches', connections: Number(process.env.BENCH_CONNECTIONS ?? 8), records: 100 }),
       scenario('single', 'single record per request', { path: '/api/v1/records', connections: 50, records: 1 }),
       scenario('xml', 'XML batch, 100 records per request', { path: '/api/v1/batches', connections: 8, records: 100, xml: true }),
     ]) {
