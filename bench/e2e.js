@@ -182,6 +182,16 @@ async function latency(admin) {
   }
 }
 
+async function heapMb(url) {
+  try {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    const v = (name) => Math.round(Number(new RegExp(`^govgate_${name} (\\S+)`, 'm').exec(text)?.[1] ?? NaN) / 2 ** 20);
+    return { heapTotal: v('nodejs_heap_size_total_bytes'), heapUsed: v('nodejs_heap_size_used_bytes'), external: v('nodejs_external_memory_bytes') };
+  } catch {
+    return undefined;
+  }
+}
+
 function rssMb(pid) {
   try {
     const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -217,11 +227,14 @@ async function backlog(admin) {
   gw = await startGateway(schema, hall.url, {});
   const started = Date.now();
   const rss = [];
+  const heap = [];
   try {
     for (;;) {
       const c = await counts(admin, schema, { sampling: true });
       const mb = rssMb(gw.child.pid);
       rss.push(mb);
+      // What the RSS is made of, from the gateway's own /metrics (prom-client's process metrics).
+      if (rss.length % 30 === 0) heap.push(await heapMb(gw.url));
       if (c.backlog === 0 || Date.now() - started > 1_800_000) break;
       await sleep(1000);
     }
@@ -232,6 +245,7 @@ async function backlog(admin) {
     return {
       entries: BACKLOG, fillSeconds: Math.round(fillSeconds), drainSeconds: Math.round(seconds), drainRate: Math.round(c.acked / seconds), left: c.backlog,
       rssMaxMb: Math.max(...valid), rssFirstQuarterMaxMb: Math.max(...valid.slice(0, quarter)), rssLastQuarterMaxMb: Math.max(...valid.slice(-quarter)),
+      heap: heap.filter((h) => h !== undefined),
     };
   } finally {
     await stop(gw);
@@ -260,6 +274,7 @@ async function main() {
     if (ONLY === undefined || ONLY.includes('backlog')) {
       const r = await backlog(admin);
       console.log(`backlog of ${r.entries} entries (filled by SQL in ${r.fillSeconds} s): drained in ${r.drainSeconds} s (${r.drainRate} records/s), left ${r.left}; gateway RSS max ${r.rssMaxMb} MB (first quarter ${r.rssFirstQuarterMaxMb} MB, last quarter ${r.rssLastQuarterMaxMb} MB)`);
+      if (r.heap.length > 0) console.log(`  gateway heap every 30 s (MB, total/used/external): ${r.heap.map((h) => `${h.heapTotal}/${h.heapUsed}/${h.external}`).join(' ')}`);
       console.log(`  target RSS flat and < 300 MB: ${r.rssMaxMb < 300 ? 'met' : 'NOT met'}`);
     }
   } finally {

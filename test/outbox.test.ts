@@ -202,3 +202,17 @@ t.test('the config refuses a request timeout the lease does not outlast, and unk
     t.same(paths, ['destinations[0].kind', 'destinations[1].options.secretEnv']);
   }
 });
+
+t.test('claims and settles are planned on every run, never from a plan cached while the tables were empty', async (t) => {
+  // One connection, so the session that ran the claims is the one asked. A named (prepared)
+  // statement would sit in pg_prepared_statements, and after five runs on empty tables its cached
+  // generic plan scans outbox and records sequentially for as long as the connection lives.
+  const db = await testDb(t, { poolSize: 1 });
+  for (let i = 0; i < 8; i++) await claimDue(db, 'hall', 50, 60, 'w1');
+  await ingest(db, payload([rec(0, 'P1', 1)]), { route: toHall });
+  const [entry] = await claimDue(db, 'hall', 50, 60, 'w1');
+  t.ok(entry, 'claimed');
+  for (let i = 0; i < 6; i++) await settle(db, 'w1', i === 0 ? [delivered(entry!)] : []);
+  const cached = await rows(db, "SELECT name FROM pg_prepared_statements WHERE statement LIKE '%leased%' OR statement LIKE '%json_to_recordset($1::json) AS x(id bigint%'");
+  t.same(cached, [], 'no prepared claim or settle statement on the session');
+});

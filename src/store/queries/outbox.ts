@@ -35,6 +35,13 @@ export interface ClaimedEntry {
 // One round trip: pick, lease and read the record contents. The record row is found by its
 // primary key (id, received_at), so only one partition is probed per entry.
 //
+// CLAIM and SETTLE are sent unnamed, so PostgreSQL plans them on every run (a fraction of a
+// millisecond, a few times a second). A named statement gets a generic plan after five runs, and
+// one made while the outbox and records were empty — a fresh installation, whose workers poll
+// from the first second — scans both tables sequentially; it stays cached on the connection until
+// an ANALYZE invalidates it, which without autovacuum (this project's CI server runs with it off)
+// never comes. Planned per run they probe the primary keys at any size (test/outbox.test.ts).
+//
 // The picked ids go to the UPDATE as an array (`id = ANY(ARRAY(…))`), not as a join: joined, the
 // planner hashed the whole outbox for every claim (a sequential scan, 40 ms at 50,000 entries and
 // growing with the backlog); with the array it probes the primary key once per entry.
@@ -63,7 +70,7 @@ export async function claimDue(db: Queryable, destination: string, limit: number
   const { rows } = await db.query<{
     id: string; record_id: string; dept_code: string; record_type: string; business_key: string; version: number; attempts: number;
     first_failed_at: Date | null; record_at: Date; data_ver: number | null; content_json: string;
-  }>(CLAIM, [destination, limit, leaseSeconds, worker], { name: 'govgate_outbox_claim' });
+  }>(CLAIM, [destination, limit, leaseSeconds, worker]);
   return rows.map((r) => ({
     entryId: r.id, deptCode: r.dept_code, recordType: r.record_type, businessKey: r.business_key, version: r.version,
     dataVer: r.data_ver, attempts: r.attempts, firstFailedAt: r.first_failed_at, recordId: r.record_id, recordAt: r.record_at, contentJson: r.content_json,
@@ -154,7 +161,7 @@ export async function settle(db: Db, worker: string, settlements: readonly Settl
         return { ...base, at: s.nextAttemptAt.toISOString() };
     }
   });
-  const { rows: out } = await db.query<SettleResult>(SETTLE, [JSON.stringify(rows), worker], { name: 'govgate_outbox_settle' });
+  const { rows: out } = await db.query<SettleResult>(SETTLE, [JSON.stringify(rows), worker]);
   return out[0]!;
 }
 
