@@ -11,7 +11,7 @@ import { ingest, summarizeReceipt, type IngestInput, type IngestRecordInput, typ
 import { getReceipt } from '../src/store/queries/receipts.js';
 import { verifyChain } from '../src/store/queries/verify-chain.js';
 import { rememberNonce, pruneNonces } from '../src/store/queries/nonces.js';
-import { receiptTime } from '../src/store/ids.js';
+import { newReceiptId, receiptTime } from '../src/store/ids.js';
 import { engineName, onServer, testDb } from './helpers/db.js';
 
 const DEPT = '330100-SJ';
@@ -282,4 +282,12 @@ t.test('concurrent ingests on PGlite are serialized and all succeed', { skip: on
     ingest(db, payload([caseRecord(0, `k-${i % 2}`, i + 1)], { deptCode: i % 2 ? 'DEPT-A' : 'DEPT-B' }))));
   t.same(results.map((r) => r.chainSeq).sort(), [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]);
   t.same((await verifyChain(db)).map((r) => r.ok), [true, true]);
+});
+
+t.test('receipt ids stay distinct across refills of the random pool', async (t) => {
+  const at = new Date('2026-11-24T03:00:00.123Z');
+  // 256 ids per 4 KiB refill: 1,000 ids in the same millisecond cross three refills.
+  const ids = Array.from({ length: 1000 }, () => newReceiptId(at));
+  t.equal(new Set(ids).size, ids.length, 'no id repeats');
+  t.ok(ids.every((id) => receiptTime(id)?.getTime() === at.getTime()), 'each is a well-formed id carrying its time');
 });
