@@ -81,6 +81,17 @@ t.test('a server that could lose acknowledged commits is refused', { skip: !onSe
   t.same(rows[0], { st: '12345ms', sp: 'gg_opt_probe' });
 });
 
+t.test('a server without autovacuum is used, with a warning that says what it costs', { skip: !onServer && 'needs a real server' }, async (t) => {
+  const logger = recorder();
+  const db = await openDb({ url: TEST_DATABASE_URL!, schema: 'gg_autovacuum_probe', logger });
+  t.teardown(() => db.close());
+  // autovacuum cannot be set per session, so the test follows the server it is given (this
+  // project's CI server runs with it off).
+  const { rows } = await db.query<{ on: string }>("SELECT current_setting('autovacuum') AS on");
+  const warned = logger.lines.filter((l) => l.level === 'warn' && /autovacuum is off/.test(l.msg ?? ''));
+  t.equal(warned.length, rows[0]!.on === 'off' ? 1 : 0, `autovacuum is ${rows[0]!.on}`);
+});
+
 t.test('PGlite warns at open that it is not durable', async (t) => {
   const logger = recorder();
   const db = await openDb({ logger });

@@ -257,7 +257,7 @@ async function openPostgres(url: string, options: OpenDbOptions, schema: string)
   };
 
   try {
-    await checkDurability(db);
+    await checkDurability(db, options.logger);
   } catch (err) {
     await db.close();
     throw err;
@@ -277,8 +277,8 @@ function withSearchPath(url: string, schema: string): string {
   return parsed.toString();
 }
 
-async function checkDurability(db: Db): Promise<void> {
-  const names = DURABILITY_SETTINGS.map((s) => s.name);
+async function checkDurability(db: Db, logger: StoreLogger | undefined): Promise<void> {
+  const names = [...DURABILITY_SETTINGS.map((s) => s.name), 'autovacuum'];
   const { rows } = await db.query<{ name: string; setting: string }>(
     'SELECT name, setting FROM pg_settings WHERE name = ANY($1::text[])',
     [names],
@@ -290,6 +290,14 @@ async function checkDurability(db: Db): Promise<void> {
     if (found !== undefined && (s.unsafe as readonly string[]).includes(found)) {
       throw new GovgateError('GOVGATE_DB_UNSAFE_SETTING', { setting: s.name, found, expected: s.expected });
     }
+  }
+  // Not a durability risk, so a warning: the outbox, record heads and nonces are rewritten all day
+  // and bloat without vacuum, and without ANALYZE the planner keeps believing new tables are empty.
+  if (rows.find((r) => r.name === 'autovacuum')?.setting === 'off') {
+    logger?.warn(
+      { setting: 'autovacuum', found: 'off', expected: 'on' },
+      'autovacuum is off: the outbox, record heads and nonces will bloat and query statistics go stale; turn it on, or run VACUUM ANALYZE on a schedule (docs/storage.md)',
+    );
   }
 }
 
