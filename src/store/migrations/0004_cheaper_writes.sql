@@ -8,6 +8,8 @@
 -- ≈ 80 µs on it, all while the department's chain-head lock was held (docs/performance.md). `json`
 -- only checks the syntax. It also keeps the exact text: a record's stored content is its canonical
 -- JSON (RFC 8785), so sha256(content::text) = digest, which an auditor can check in SQL alone.
+-- Rows written before this migration keep jsonb's text form (`{"a": 1}`, jsonb's key order), which
+-- is not the canonical one: for them the check does not hold, for rows written since it does.
 -- The -> and ->> operators still work on json; indexing inside a record would need jsonb, and an
 -- expression index can cast.
 --
