@@ -4,6 +4,7 @@
 //
 //   BENCH_ONLY=single,json,xml    run only these scenarios
 //   BENCH_SECONDS=10              duration per scenario
+//   BENCH_CONNECTIONS=8           connections of the JSON-batch scenario
 //   BENCH_CPU_PROF=/some/dir      start the gateway with --cpu-prof, profiles written there on exit
 //   BENCH_GATEWAY_LOG=/some/file  append the gateway's stdout (its log) there
 //
