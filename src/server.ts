@@ -10,7 +10,7 @@ import type { Config } from './config/schema.js';
 import { openDb, type Db } from './store/db.js';
 import { migrate } from './store/migrate.js';
 import { createPushStore } from './store/push-store.js';
-import { createValidator } from './schemas/validate.js';
+import { createValidator, type Validator } from './schemas/validate.js';
 import { loadDivisions, shippedDivisions } from './schemas/spec/divisions.js';
 import { buildApp } from './http/app.js';
 import type { FastifyInstance } from 'fastify';
@@ -59,6 +59,15 @@ export interface StartOptions {
 }
 
 
+/** The validator the configuration asks for: batch limit, division table, item catalogue. */
+export function validatorFor(config: Config): Validator {
+  return createValidator({
+    maxRecords: config.limits.maxRecordsPerBatch,
+    divisions: config.spec.divisionsFile === undefined ? shippedDivisions() : loadDivisions(config.spec.divisionsFile),
+    ...(config.spec.catalogueFile === undefined ? {} : { catalogue: loadCatalogue(config.spec.catalogueFile) }),
+  });
+}
+
 export async function startGateway(options: StartOptions = {}): Promise<RunningGateway> {
   const env = options.env ?? process.env;
   const loaded = loadConfig({ ...(options.configFile === undefined ? {} : { file: options.configFile }), env });
@@ -88,11 +97,7 @@ export async function startGateway(options: StartOptions = {}): Promise<RunningG
   let demoHall: HallSim | undefined;
   try {
     await migrate(db);
-    const validator = createValidator({
-      maxRecords: config.limits.maxRecordsPerBatch,
-      divisions: config.spec.divisionsFile === undefined ? shippedDivisions() : loadDivisions(config.spec.divisionsFile),
-      ...(config.spec.catalogueFile === undefined ? {} : { catalogue: loadCatalogue(config.spec.catalogueFile) }),
-    });
+    const validator = validatorFor(config);
     const forwarding = await demoForwarding(config, logger);
     demoHall = forwarding.hall;
     const route = compileRoutes(forwarding.routes, forwarding.destinations);

@@ -2,22 +2,14 @@ import t from 'tap';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isGovgateError, type GovgateError } from '../src/errors.js';
+import type { GovgateError } from '../src/errors.js';
 import { loadDepartments } from '../src/config/departments.js';
 import type { LocatedProblem } from '../src/config/yaml-source.js';
+import { errorOf } from './helpers/errors.js';
 
 const DEMO_DIR = new URL('../config/departments', import.meta.url).pathname;
 const SECRET = 'test-secret-0123456789-0123456789-abcdef';
 
-function errorOf(fn: () => unknown): GovgateError {
-  try {
-    fn();
-  } catch (err) {
-    if (isGovgateError(err)) return err;
-    throw err;
-  }
-  throw new Error('expected an error');
-}
 const problems = (err: GovgateError): LocatedProblem[] => err.details.problems as LocatedProblem[];
 
 function dir(files: Record<string, string>): string {

@@ -3,23 +3,15 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
-import { isGovgateError, type GovgateError } from '../src/errors.js';
+import type { GovgateError } from '../src/errors.js';
 import { loadConfig } from '../src/config/load.js';
 import { configSchema, walkSchema, type Config, type SchemaNode } from '../src/config/schema.js';
 import { formatProblems, type LocatedProblem } from '../src/config/yaml-source.js';
+import { errorOf } from './helpers/errors.js';
 
 const fixture = (name: string): string => new URL(`./fixtures/config/${name}`, import.meta.url).pathname;
 const cwd = '/srv/govgate';
 
-function errorOf(fn: () => unknown): GovgateError {
-  try {
-    fn();
-  } catch (err) {
-    if (isGovgateError(err)) return err;
-    throw err;
-  }
-  throw new Error('expected an error');
-}
 const problems = (err: GovgateError): LocatedProblem[] => err.details.problems as LocatedProblem[];
 
 function writeTemp(text: string): string {

@@ -22,7 +22,6 @@ import { fileDrop, manifestSigningText } from '../src/adapters/pull/file-drop.js
 import type { Destination, OutboundRecord } from '../src/adapters/types.js';
 import { loadConfig } from '../src/config/load.js';
 import type { LocatedProblem } from '../src/config/yaml-source.js';
-import { isGovgateError, type GovgateError } from '../src/errors.js';
 import { GovgateClient } from '../src/client/index.js';
 import { startGateway, type RunningGateway } from '../src/server.js';
 import { setDestinationPaused } from '../src/store/queries/outbox.js';
@@ -30,6 +29,7 @@ import type { Db } from '../src/store/db.js';
 import { batch, caseRecord, DEPT, DEPT_KEY } from './helpers/forwarding.js';
 import { TEST_DATABASE_URL, testDb, type Teardown } from './helpers/db.js';
 import { pullHarness, quietLogger } from './helpers/pull.js';
+import { errorOf } from './helpers/errors.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const FERRY_KEY = { keyId: 'city-gw-2026', secret: 'ferry-secret-0123456789abcdef0123456789', algorithm: 'hmac-sm3' as const };
@@ -37,15 +37,6 @@ const tmp = (what: string) => mkdtempSync(join(tmpdir(), `govgate-${what}-`));
 
 // ── helpers ──────────────────────────────────────────────────────────────────────────────────────
 
-function errorOf(fn: () => unknown): GovgateError {
-  try {
-    fn();
-  } catch (err) {
-    if (isGovgateError(err)) return err;
-    throw err;
-  }
-  throw new Error('expected an error');
-}
 
 /** A destination as the gateway creates it: options checked and defaulted first. */
 function exporter(t: Teardown, options: Record<string, unknown>, env: NodeJS.ProcessEnv = {}): Destination {

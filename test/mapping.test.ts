@@ -1,11 +1,12 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { XMLParser } from 'fast-xml-parser';
-import { isGovgateError, type GovgateError } from '../src/errors.js';
+import { isGovgateError } from '../src/errors.js';
 import { applyMapping, compileMapping, compileMappingYaml, type CompiledMapping } from '../src/pipeline/mapping.js';
 import { loadDepartments } from '../src/config/departments.js';
 import type { LocatedProblem } from '../src/config/yaml-source.js';
 import { createValidator } from '../src/schemas/validate.js';
+import { errorOf } from './helpers/errors.js';
 
 const fixture = (name: string): string => readFileSync(new URL(`./fixtures/mapping/${name}`, import.meta.url), 'utf8');
 
@@ -19,15 +20,6 @@ function problemsOf(fn: () => unknown): LocatedProblem[] {
   throw new Error('expected an error');
 }
 
-function errorOf(fn: () => unknown): GovgateError {
-  try {
-    fn();
-  } catch (err) {
-    if (isGovgateError(err)) return err;
-    throw err;
-  }
-  throw new Error('expected an error');
-}
 
 const caseMapping = (fields: Record<string, unknown>, extra: Record<string, unknown> = {}): CompiledMapping =>
   compileMapping({ recordType: 'case', fields, ...extra });

@@ -15,6 +15,7 @@ import { NonceCache } from '../src/auth/nonce-cache.js';
 import { signRequest } from '../src/client/sign.js';
 import { GovgateError, type ErrorCode } from '../src/errors.js';
 import type { DepartmentKey } from '../src/config/departments.js';
+import { errorOf } from './helpers/errors.js';
 
 // ── the worked example of docs/signing.md ───────────────────────────────────────────────────────
 // Also cross-checked by hand with `openssl dgst`; the test below keeps the doc and the code in step.
@@ -88,15 +89,6 @@ function codeOf(fn: () => unknown): ErrorCode | 'no error' | string {
   }
 }
 
-function errorOf(fn: () => unknown): GovgateError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof GovgateError) return err;
-    throw err;
-  }
-  throw new Error('expected a GovgateError');
-}
 
 // ── known answers ───────────────────────────────────────────────────────────────────────────────
 

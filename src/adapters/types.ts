@@ -37,7 +37,7 @@ export interface OutboundRecord {
   /** The gateway's version of the record (1, 2, 3 … per key). */
   readonly version: number;
   readonly dataVer: number | null;
-  /** `<deptCode>:<recordType>:<version>:<businessKey>` — one per record version, see docs/upstream-protocol.md. */
+  /** `<deptCode>:<recordType>:<version>:<businessKey>` — one per record version, see docs/spec/upstream.md. */
   readonly idempotencyKey: string;
   /** The normalized record in the standard JSON shape (parsed on first use). */
   readonly content: Readonly<Record<string, unknown>>;

@@ -14,9 +14,7 @@ import { parseInstant } from '../adapters/pull/common.js';
 import { pullJobName, runPull } from '../adapters/pull/runner.js';
 import type { AdapterLogger, CheckResult, PullContext, PullRunOutcome } from '../adapters/types.js';
 import { GovgateError } from '../errors.js';
-import { createValidator } from '../schemas/validate.js';
-import { loadDivisions, shippedDivisions } from '../schemas/spec/divisions.js';
-import { loadCatalogue } from '../schemas/spec/catalogue.js';
+import { validatorFor } from '../server.js';
 import { openDb } from '../store/db.js';
 import { migrate } from '../store/migrate.js';
 import { ingest } from '../store/queries/ingest.js';
@@ -90,11 +88,7 @@ export function registerPullCommands(program: Command, setExit: (code: number) =
       process.once('SIGTERM', onSignal);
       try {
         await migrate(db);
-        const validator = createValidator({
-          maxRecords: config.limits.maxRecordsPerBatch,
-          divisions: config.spec.divisionsFile === undefined ? shippedDivisions() : loadDivisions(config.spec.divisionsFile),
-          ...(config.spec.catalogueFile === undefined ? {} : { catalogue: loadCatalogue(config.spec.catalogueFile) }),
-        });
+        const validator = validatorFor(config);
         // Routing is the gateway's (src/server.ts); a manual run stores the records and the
         // gateway's delivery picks them up when routes are configured there.
         const ctx: PullContext = {

@@ -1,5 +1,5 @@
 /**
- * `standard`: the upstream protocol (docs/upstream-protocol.md) — to the unified hall, a
+ * `standard`: the upstream protocol (docs/spec/upstream.md) — to the unified hall, a
  * province-level platform, govgate hall-sim or another govgate. One signed JSON batch per request
  * and department, an idempotency key per record version, and a receipt with one outcome per
  * record back.

@@ -371,8 +371,8 @@ export interface PreparedIngest {
 }
 
 const HEX_DIGEST = /^[0-9a-f]{64}$/;
-// The escapes jsonb refuses (\u0000, lone surrogates), as queries/json.ts tests for them.
-const JSONB_SUSPECT = /\\u0000|\\ud[89a-f]/;
+// The escapes PostgreSQL's JSON functions refuse (\u0000, lone surrogates), as queries/json.ts tests for them.
+const JSON_SUSPECT = /\\u0000|\\ud[89a-f]/;
 const INT4_MAX = 2_147_483_647;
 
 function knownDigest(hex: string, algorithm: keyof RawDigests): string {
@@ -427,7 +427,7 @@ export function prepareIngest(input: IngestInput): PreparedIngest {
       const canonical = canonicalJson(r.content);
       const bytes = Buffer.from(canonical, 'utf8');
       digest = sha256(bytes).toString('hex');
-      json = JSONB_SUSPECT.test(canonical) ? Buffer.from(pgJson(r.content), 'utf8') : bytes;
+      json = JSON_SUSPECT.test(canonical) ? Buffer.from(pgJson(r.content), 'utf8') : bytes;
     } else {
       json = Buffer.from(pgJson(r.content), 'utf8');
     }
