@@ -5,6 +5,8 @@
 //   BENCH_ONLY=single,json,xml    run only these scenarios
 //   BENCH_SECONDS=10              duration per scenario
 //   BENCH_CONNECTIONS=8           connections of the JSON-batch scenario
+//   BENCH_SINGLE_CONNECTIONS=50   connections of the single-record scenario
+//   BENCH_INTAKE_WORKERS=n        intake.workers of the gateway (default: the config default)
 //   BENCH_CPU_PROF=/some/dir      start the gateway with --cpu-prof, profiles written there on exit
 //   BENCH_GATEWAY_LOG=/some/file  append the gateway's stdout (its log) there
 //
@@ -38,6 +40,7 @@ async function startGateway() {
     'server:', '  port: 0', '  maxInFlight: 512',
     'database:', `  schema: ${schema}`, '  poolSize: 20',
     'departments:', `  dir: ${join(root, 'config/departments')}`,
+    ...(process.env.BENCH_INTAKE_WORKERS === undefined ? [] : ['intake:', `  workers: ${Number(process.env.BENCH_INTAKE_WORKERS)}`]),
     'demo:', '  enabled: true', '  hallSim: false',
     'log:', '  level: warn', '',
   ].join('\n'));
@@ -131,7 +134,7 @@ async function main() {
     const only = process.env.BENCH_ONLY?.split(',');
     for (const s of [
       scenario('json', 'JSON batch, 100 records per request', { path: '/api/v1/batches', connections: Number(process.env.BENCH_CONNECTIONS ?? 8), records: 100 }),
-      scenario('single', 'single record per request', { path: '/api/v1/records', connections: 50, records: 1 }),
+      scenario('single', 'single record per request', { path: '/api/v1/records', connections: Number(process.env.BENCH_SINGLE_CONNECTIONS ?? 50), records: 1 }),
       scenario('xml', 'XML batch, 100 records per request', { path: '/api/v1/batches', connections: 8, records: 100, xml: true }),
     ]) {
       if (only !== undefined && !only.includes(s.id)) {

@@ -471,6 +471,11 @@ export const ERRORS = {
   },
 
   // ── system ────────────────────────────────────────────────────────────────────────────────────
+  GOVGATE_INTAKE_WORKER_LOST: {
+    status: 503, area: 'system',
+    zh: '解析该报文的工作线程意外退出，报文未被接收；请在 {retryAfter} 秒后重试',
+    en: 'the intake worker reading this payload exited unexpectedly; nothing was accepted — retry after {retryAfter} s',
+  },
   GOVGATE_INTERNAL: {
     status: 500, area: 'system',
     zh: '网关内部错误（追踪号 {requestId}）；数据未被接收',

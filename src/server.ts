@@ -10,11 +10,11 @@ import type { Config } from './config/schema.js';
 import { openDb, type Db } from './store/db.js';
 import { migrate } from './store/migrate.js';
 import { createPushStore } from './store/push-store.js';
-import { createValidator, type Validator } from './schemas/validate.js';
-import { loadDivisions, shippedDivisions } from './schemas/spec/divisions.js';
-import { buildApp } from './http/app.js';
+import type { Validator } from './schemas/validate.js';
+import { buildValidator, validatorRecipe } from './pipeline/validator-recipe.js';
+import { buildApp, intakeLimits } from './http/app.js';
+import { createIntakePool, inlineReader, intakeRecipe, type PayloadReader } from './pipeline/intake-pool.js';
 import type { FastifyInstance } from 'fastify';
-import { loadCatalogue } from './schemas/spec/catalogue.js';
 import { compileRoutes } from './sync/routing.js';
 import { createDeliveryEngine, type DeliveryEngine } from './sync/delivery.js';
 import { createRedriveRunner } from './sync/redrive.js';
@@ -61,11 +61,7 @@ export interface StartOptions {
 
 /** The validator the configuration asks for: batch limit, division table, item catalogue. */
 export function validatorFor(config: Config): Validator {
-  return createValidator({
-    maxRecords: config.limits.maxRecordsPerBatch,
-    divisions: config.spec.divisionsFile === undefined ? shippedDivisions() : loadDivisions(config.spec.divisionsFile),
-    ...(config.spec.catalogueFile === undefined ? {} : { catalogue: loadCatalogue(config.spec.catalogueFile) }),
-  });
+  return buildValidator(validatorRecipe(config));
 }
 
 export async function startGateway(options: StartOptions = {}): Promise<RunningGateway> {
@@ -95,6 +91,7 @@ export async function startGateway(options: StartOptions = {}): Promise<RunningG
   });
   const closeDb = () => (borrowed === undefined ? db.close() : Promise.resolve());
   let demoHall: HallSim | undefined;
+  let reader: PayloadReader | undefined;
   try {
     await migrate(db);
     const validator = validatorFor(config);
@@ -120,7 +117,13 @@ export async function startGateway(options: StartOptions = {}): Promise<RunningG
       db, destinations: forwarding.destinations, ...(engine === undefined ? {} : { engine }), redriveRunner: redrive,
       checkDestination: (name) => destinations.find((d) => d.name === name)!.check(),
     });
-    const app = await buildApp({ config, departments, validator, store, logger, metrics, plugins: [admin] });
+    const limits = intakeLimits(config);
+    reader = createIntakePool({
+      workers: config.intake.workers, minBytes: config.intake.workerMinBytes, logger: logger.child({ component: 'intake' }),
+      recipe: intakeRecipe(validatorRecipe(config), limits, departments),
+      inline: inlineReader({ validator, limits, departments }),
+    });
+    const app = await buildApp({ config, departments, validator, reader, store, logger, metrics, plugins: [admin] });
     // Pulled payloads take the push path's ingest with the same routing; the runner's hook (cursor,
     // seen digests, ledger) commits in the same transaction, after any hook of ingestOptions.
     const pullContext: PullContext = {
@@ -138,7 +141,7 @@ export async function startGateway(options: StartOptions = {}): Promise<RunningG
         return result;
       },
       db, validator, departments, logger: logger.child({ component: 'pull' }), instance: `${hostname()}:${process.pid}`,
-      limits: { maxBytes: config.limits.maxPayloadBytes, maxDepth: config.limits.maxDepth },
+      limits,
     };
     const pulls = setupPulls(pullAdapters, pullContext, env);
     const scheduler = createScheduler({
@@ -159,6 +162,7 @@ export async function startGateway(options: StartOptions = {}): Promise<RunningG
           // A running pull stops between payloads; the payload in flight commits or rolls back whole.
           await Promise.all([app.close(), engine?.stop(), scheduler.stop(), redrive.stop()]);
           await pulls.close();
+          await reader?.close();
           await Promise.all(destinations.map((d) => d.close()));
           await demoHall?.close();
           await closeDb();
@@ -167,6 +171,7 @@ export async function startGateway(options: StartOptions = {}): Promise<RunningG
       },
     };
   } catch (err) {
+    await reader?.close().catch(() => undefined);
     await demoHall?.close().catch(() => undefined);
     await closeDb().catch(() => undefined);
     throw err;

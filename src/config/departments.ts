@@ -34,6 +34,8 @@ export interface Department {
   readonly keys: readonly DepartmentKey[];
   /** Absent → the department sends records in the standard shape. */
   readonly mapping?: CompiledMapping;
+  /** The mapping as written in the file (plain data): intake workers compile their own copy from it. */
+  readonly mappingSource?: unknown;
   /**
    * A downstream gateway rather than a department: it may submit, one department per batch, for
    * these department codes (`*`: any). Its batches are stored under the department they carry.
@@ -127,7 +129,7 @@ export function loadDepartments(dir: string, env: NodeJS.ProcessEnv = process.en
     const raw = p?.data.mapping;
     if (p === undefined || raw === undefined) return d;
     try {
-      return { ...d, mapping: compileMapping(raw, subLocator(p.source, ['mapping'])) };
+      return { ...d, mapping: compileMapping(raw, subLocator(p.source, ['mapping'])), mappingSource: raw };
     } catch (err) {
       mappingProblems.push(...problemsOf(err));
       return departments[i] ?? d;

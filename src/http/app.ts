@@ -20,11 +20,20 @@ import { pushRoutes, type PushStore } from './push.js';
 import { authenticator } from './auth.js';
 import { adminAuthenticator, type AdminAuthenticate } from './admin-auth.js';
 import type { GatewayMetrics } from '../metrics.js';
+import { inlineReader, type PayloadReader } from '../pipeline/intake-pool.js';
+import type { IntakeLimits } from '../pipeline/intake.js';
+
+/** The payload limits of the configuration, as intake takes them. */
+export function intakeLimits(config: Config): IntakeLimits {
+  return { maxBytes: config.limits.maxPayloadBytes, maxDepth: config.limits.maxDepth };
+}
 
 export interface AppOptions {
   readonly config: Config;
   readonly departments: readonly Department[];
   readonly validator: Validator;
+  /** Reads pushed payloads; default: inline, with `validator` and the departments' mappings. */
+  readonly reader?: PayloadReader;
   readonly store: PushStore & { ready(): Promise<{ ok: boolean; detail: Record<string, unknown> }> };
   /** A pino logger (with secret redaction); none: silent. */
   readonly logger?: FastifyBaseLogger;
@@ -123,8 +132,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     logLevel: 'warn',
     auth,
     store: opts.store,
-    validator: opts.validator,
-    limits: { maxBytes: config.limits.maxPayloadBytes, maxDepth: config.limits.maxDepth },
+    reader: opts.reader ?? inlineReader({ validator: opts.validator, limits: intakeLimits(config), departments: opts.departments }),
     maxInFlight: config.server.maxInFlight,
     schemas: { receipt: RECEIPT_SCHEMA, error: ERROR_SCHEMA },
   });

@@ -5,9 +5,8 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { ERRORS, GovgateError } from '../errors.js';
 import { finding, type Finding } from '../schemas/findings.js';
-import { intake, type IntakeLimits } from '../pipeline/intake.js';
+import type { PayloadReader } from '../pipeline/intake-pool.js';
 import { toIngestInput } from '../pipeline/to-ingest.js';
-import type { Validator } from '../schemas/validate.js';
 import type { RecordType } from '../schemas/spec/index.js';
 import { sendError } from './errors.js';
 import type { Authenticate, Authenticated } from './auth.js';
@@ -22,8 +21,8 @@ export interface PushStore {
 interface PushOptions {
   readonly auth: Authenticate;
   readonly store: PushStore;
-  readonly validator: Validator;
-  readonly limits: IntakeLimits;
+  /** Reads payloads: inline, or on intake workers (pipeline/intake-pool.ts). */
+  readonly reader: PayloadReader;
   readonly maxInFlight: number;
   readonly schemas: { receipt: object; error: object };
 }
@@ -82,17 +81,9 @@ export const pushRoutes: FastifyPluginAsync<PushOptions> = async (app, opts) => 
       const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       who = opts.auth(req, body);
       const contentType = req.headers['content-type'] ?? '';
-      const read = intake(body, {
-        contentType, validator: opts.validator, limits: opts.limits,
-        ...(expectedType === undefined ? {} : { expectedType }),
-        ...(who.department.mapping === undefined ? {} : { mapping: who.department.mapping }),
-      });
-      const doc = read.document;
-      const records = (doc?.records ?? []).map((r) => (expectedType !== undefined && r.recordType !== undefined && r.recordType !== expectedType
-        ? { ...r, ok: false, record: undefined, findings: [...r.findings, finding('error', 'GOVGATE_RECORD_TYPE_UNKNOWN', { path: '/recordType', found: r.recordType, expected: expectedType })] }
-        : r));
-      const dept = payloadDepartment(who, doc?.envelope?.senderDept);
-      const forbidden = foreignDepartment(who, dept, doc?.envelope?.senderDept, records, doc?.kind === 'record');
+      const read = await opts.reader.read(body, { contentType, deptCode: who.deptCode, ...(expectedType === undefined ? {} : { expectedType }) });
+      const dept = payloadDepartment(who, read.envelope?.senderDept);
+      const forbidden = foreignDepartment(who, dept, read.envelope?.senderDept, read.records, read.kind === 'record');
       const payloadFindings: Finding[] = [...read.payloadFindings];
       if (forbidden !== undefined) payloadFindings.push(finding('error', forbidden.code, { ...forbidden.details }));
       const receipt = await opts.store.ingest(toIngestInput({
@@ -100,10 +91,11 @@ export const pushRoutes: FastifyPluginAsync<PushOptions> = async (app, opts) => 
         source: dept === who.deptCode ? 'http-push' : `relay:${who.deptCode}`,
         raw: { body, contentType, digests: { [who.bodyDigest.algorithm]: who.bodyDigest.hex } },
         ...(read.encoding === undefined ? {} : { encoding: read.encoding }),
-        ...(doc?.envelope === undefined ? {} : { batchId: doc.envelope.batchId }),
+        ...(read.envelope === undefined ? {} : { batchId: read.envelope.batchId }),
         payloadFindings,
         nonce: { keyId: who.keyId, nonce: who.nonce },
-        records,
+        records: read.records,
+        contents: read.contents,
       }));
 
       committed = true;

@@ -33,10 +33,15 @@ export interface IntakeResult {
  * payload already in the standard shape (a batch envelope or a single record) is read as such,
  * so a department can move to the standard format without a flag day.
  */
-export function intake(
-  bytes: Uint8Array,
-  options: { contentType?: string; validator: Validator; limits?: IntakeLimits; mapping?: CompiledMapping; expectedType?: RecordType },
-): IntakeResult {
+export interface IntakeOptions {
+  readonly contentType?: string;
+  readonly validator: Validator;
+  readonly limits?: IntakeLimits;
+  readonly mapping?: CompiledMapping;
+  readonly expectedType?: RecordType;
+}
+
+export function intake(bytes: Uint8Array, options: IntakeOptions): IntakeResult {
   const limits = options.limits ?? DEFAULT_LIMITS;
   // A plain literal: the conditional spread this replaced cost ~0.8 µs a payload, 5% of a
   // one-record JSON payload (CPU profile, Node 20.20). readDocument reads an undefined contentType

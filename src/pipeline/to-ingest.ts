@@ -6,8 +6,8 @@
  * offered to the store at all (the raw payload and one payload-level rejection are kept).
  */
 import type { Finding } from '../schemas/findings.js';
-import type { RecordResult } from '../schemas/validate.js';
 import type { IngestInput, IngestRecordInput, RawDigests } from '../store/queries/ingest.js';
+import type { ReadRecord } from './read-payload.js';
 
 export interface ToIngestInput {
   readonly deptCode: string;
@@ -19,7 +19,9 @@ export interface ToIngestInput {
   readonly encoding?: string;
   readonly batchId?: string;
   readonly payloadFindings: readonly Finding[];
-  readonly records: readonly RecordResult[];
+  readonly records: readonly ReadRecord[];
+  /** ReadPayload.contents: the accepted records' stored JSON. */
+  readonly contents: Uint8Array;
   readonly nonce?: { readonly keyId: string; readonly nonce: string };
   readonly receivedAt?: Date;
 }
@@ -42,18 +44,28 @@ export function toIngestInput(p: ToIngestInput): IngestInput {
     ...(p.receivedAt === undefined ? {} : { receivedAt: p.receivedAt }),
     payloadFindings: p.payloadFindings,
     ...(p.nonce === undefined ? {} : { nonce: p.nonce }),
-    records: rejectAll ? [] : p.records.map(recordInput),
+    records: rejectAll ? [] : p.records.map((r) => recordInput(r, p.contents)),
   };
 }
 
-function recordInput(r: RecordResult): IngestRecordInput {
-  const base = {
-    index: r.index,
-    ...(r.recordType === undefined ? {} : { recordType: r.recordType }),
-    ...(r.key === undefined ? {} : { businessKey: r.key }),
-    ...(r.dataVer === undefined ? {} : { dataVer: r.dataVer }),
-  };
-  if (!r.ok || r.record === undefined) return { ...base, status: 'rejected', findings: r.findings };
-  // The store digests the canonical form it also stores: one serialisation, not two.
-  return { ...base, status: 'accepted', content: r.record, warnings: r.findings };
+/** Built by assignment, not spreads: it runs once per record (spreads cost ≈ 3 µs a record here). */
+function recordInput(r: ReadRecord, contents: Uint8Array): IngestRecordInput {
+  const out: { -readonly [K in keyof IngestRecordInput]?: IngestRecordInput[K] } = { index: r.index };
+  if (r.recordType !== undefined) out.recordType = r.recordType;
+  if (r.key !== undefined) out.businessKey = r.key;
+  if (r.dataVer !== undefined) out.dataVer = r.dataVer;
+  if (!r.ok || r.at === undefined || r.digest === undefined) {
+    out.status = 'rejected';
+    out.findings = r.findings;
+    return out as IngestRecordInput;
+  }
+  out.status = 'accepted';
+  out.warnings = r.findings;
+  out.digest = r.digest;
+  out.stored = contents.subarray(r.at[0], r.at[0] + r.at[1]);
+  // All routing reads of the record (src/sync/routing.ts).
+  out.content = r.category === undefined ? EMPTY : { category: r.category };
+  return out as IngestRecordInput;
 }
+
+const EMPTY = Object.freeze({});

@@ -10,10 +10,9 @@
  * digests make that a no-op.
  */
 import { GovgateError, isGovgateError } from '../../errors.js';
-import { intake } from '../../pipeline/intake.js';
+import { readPayload, type ReadRecord } from '../../pipeline/read-payload.js';
 import { payloadRejected, toIngestInput } from '../../pipeline/to-ingest.js';
 import { finding, forRecord, type Finding } from '../../schemas/findings.js';
-import type { RecordResult } from '../../schemas/validate.js';
 import type { Receipt } from '../../store/queries/ingest.js';
 import {
   finishRun, ledgerAck, ledgerInsert, ledgerLookup, ledgerUnacked, readCursor, recordSeen, seenDigests, startRun, writeCursor,
@@ -92,20 +91,20 @@ export async function runPull(adapter: PullAdapter, spec: PullAdapterSpec<unknow
       async emit(payload: PulledPayload, opts: EmitOptions = {}): Promise<EmitResult> {
         if (signal.aborted) throw aborted(spec.name);
         const doc = payload.document ?? payload.raw;
-        const read = intake(doc.body, {
+        const read = readPayload(doc.body, {
           contentType: doc.contentType, validator: ctx.validator, limits: ctx.limits,
           ...(department.mapping === undefined ? {} : { mapping: department.mapping }),
         });
-        const records = ownRecordsOnly(read.document?.records ?? [], spec.dept);
+        const records = ownRecordsOnly(read.records, spec.dept);
         const payloadFindings: Finding[] = [...read.payloadFindings];
-        if (read.document?.envelope !== undefined && read.document.envelope.senderDept !== spec.dept) {
-          payloadFindings.push(finding('error', 'GOVGATE_FORBIDDEN_DEPARTMENT', { expected: spec.dept, found: read.document.envelope.senderDept, path: '/senderDept' }));
+        if (read.envelope !== undefined && read.envelope.senderDept !== spec.dept) {
+          payloadFindings.push(finding('error', 'GOVGATE_FORBIDDEN_DEPARTMENT', { expected: spec.dept, found: read.envelope.senderDept, path: '/senderDept' }));
         }
         if (opts.expectRecords !== undefined && !payloadRejected(payloadFindings) && records.length !== opts.expectRecords) {
           payloadFindings.push(finding('error', 'GOVGATE_FILE_DROP_COUNT_MISMATCH', { file: payload.batchId ?? '-', expected: opts.expectRecords, found: records.length }));
         }
         const rejectedWhole = payloadRejected(payloadFindings);
-        const batchId = payload.batchId ?? read.document?.envelope?.batchId;
+        const batchId = payload.batchId ?? read.envelope?.batchId;
         const input = toIngestInput({
           deptCode: spec.dept, source, raw: payload.raw,
           // The charset recorded is the raw payload's: the adapter's when intake read a derived document.
@@ -113,7 +112,7 @@ export async function runPull(adapter: PullAdapter, spec: PullAdapterSpec<unknow
             ? (read.encoding === undefined ? {} : { encoding: read.encoding })
             : (payload.raw.encoding === undefined ? {} : { encoding: payload.raw.encoding })),
           ...(batchId === undefined ? {} : { batchId }),
-          payloadFindings, records,
+          payloadFindings, records, contents: read.contents,
         });
         // Intake ran above, at once; the commit waits for the previous payload's commit. So an
         // adapter may hand over the next payload while the previous one is still being stored:
@@ -221,11 +220,11 @@ function describe(err: unknown, adapter: string): { code: string; message: { zh:
  * An adapter is bound to one department: a record naming another one is refused on its own (the
  * rest of the payload is taken), as a push of it would be refused by the signature's department.
  */
-function ownRecordsOnly(records: readonly RecordResult[], dept: string): RecordResult[] {
+function ownRecordsOnly(records: readonly ReadRecord[], dept: string): ReadRecord[] {
   return records.map((r) => {
     if (r.deptCode === undefined || r.deptCode === dept || !r.ok) return r;
     const f = forRecord([finding('error', 'GOVGATE_FORBIDDEN_DEPARTMENT', { expected: dept, found: r.deptCode, path: '/deptCode' })], r.index, r.key);
-    const { record: _dropped, ...rest } = r;
+    const { at: _at, digest: _digest, category: _category, ...rest } = r;
     return { ...rest, ok: false, findings: [...f, ...r.findings] };
   });
 }

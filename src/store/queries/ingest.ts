@@ -24,9 +24,9 @@
  * payloads of one group, behaves like two payloads in a row.
  */
 import { GovgateError } from '../../errors.js';
-import { canonicalJson } from '../../schemas/canonical.js';
 import { finding, forRecord, type Finding } from '../../schemas/findings.js';
 import { GENESIS_HASH, chainHash, sha256, sm3, toHex } from '../chain.js';
+import { encodeContent } from '../content.js';
 import type { Db, Tx } from '../db.js';
 import { newReceiptId } from '../ids.js';
 import { ensurePartitionFor, partitionMonth } from '../partitions.js';
@@ -45,10 +45,19 @@ export interface IngestRecordInput {
   readonly businessKey?: string;
   readonly dataVer?: number;
   readonly status: 'accepted' | 'rejected';
-  /** The normalized record (JSON). Required when accepted. */
+  /**
+   * The normalized record (JSON). Required when accepted, unless `stored` is given: then only what
+   * routing rules read of it (a power item's `category`) is needed.
+   */
   readonly content?: unknown;
   /** Hex sha256 of the record's canonical JSON; computed here when absent. */
   readonly digest?: string;
+  /**
+   * The JSON text to store, UTF-8, with `digest` as `encodeContent` (../content.ts) makes them:
+   * given, the store does not serialise or hash the record again (intake did, perhaps on a worker
+   * thread).
+   */
+  readonly stored?: Uint8Array;
   /** Kept with an accepted record and echoed in its receipt. */
   readonly warnings?: readonly Finding[];
   /** Why a rejected record was rejected. */
@@ -371,13 +380,28 @@ export interface PreparedIngest {
 }
 
 const HEX_DIGEST = /^[0-9a-f]{64}$/;
-// The escapes PostgreSQL's JSON functions refuse (\u0000, lone surrogates), as queries/json.ts tests for them.
-const JSON_SUSPECT = /\\u0000|\\ud[89a-f]/;
 const INT4_MAX = 2_147_483_647;
 
 function knownDigest(hex: string, algorithm: keyof RawDigests): string {
   if (!HEX_DIGEST.test(hex)) throw new TypeError(`ingest: raw.digests.${algorithm} is not a lower-case hex 32-byte digest`);
   return hex;
+}
+
+/**
+ * The records' stored forms as one buffer. Views intake cut one after another from one buffer
+ * (src/pipeline/read-payload.ts) are that buffer already, and are not copied.
+ */
+function joined(parts: readonly Uint8Array[], size: number): Buffer {
+  const first = parts[0];
+  if (first === undefined) return Buffer.alloc(0);
+  let contiguous = true;
+  for (let i = 1; i < parts.length && contiguous; i++) {
+    const prev = parts[i - 1]!;
+    const cur = parts[i]!;
+    contiguous = cur.buffer === first.buffer && cur.byteOffset === prev.byteOffset + prev.byteLength;
+  }
+  if (contiguous) return Buffer.from(first.buffer, first.byteOffset, size);
+  return Buffer.concat(parts, size);
 }
 
 /**
@@ -397,7 +421,7 @@ export function prepareIngest(input: IngestInput): PreparedIngest {
     throw new TypeError('ingest: a payload rejected as a whole (error in payloadFindings) carries no records');
   }
 
-  const encoded: Buffer[] = [];
+  const encoded: Uint8Array[] = [];
   const contentAt = new Map<number, readonly [number, number]>();
   let contentBytes = 0;
   const digests = new Map<number, string>();
@@ -416,18 +440,14 @@ export function prepareIngest(input: IngestInput): PreparedIngest {
     if (typeof r.businessKey !== 'string' || r.businessKey === '') {
       throw new TypeError(`ingest: accepted record ${r.index} has no business key`);
     }
-    if (r.content === undefined) throw new TypeError(`ingest: accepted record ${r.index} has no content`);
+    if (r.content === undefined && r.stored === undefined) throw new TypeError(`ingest: accepted record ${r.index} has no content`);
     let digest = r.digest;
-    let json: Buffer;
-    if (digest === undefined) {
-      // One serialization for both: the canonical form is what gets digested and what is stored,
-      // unless it escapes a character PostgreSQL's JSON functions refuse (\u0000, a lone
-      // surrogate; pgJson then cleans a copy, so reading a stored record never fails), and it is
-      // encoded to UTF-8 once: the bytes hashed are the bytes stored.
-      const canonical = canonicalJson(r.content);
-      const bytes = Buffer.from(canonical, 'utf8');
-      digest = sha256(bytes).toString('hex');
-      json = JSON_SUSPECT.test(canonical) ? Buffer.from(pgJson(r.content), 'utf8') : bytes;
+    let json: Uint8Array;
+    if (r.stored !== undefined) {
+      if (digest === undefined) throw new TypeError(`ingest: accepted record ${r.index} has its stored form but no digest`);
+      json = r.stored;
+    } else if (digest === undefined) {
+      ({ digest, stored: json } = encodeContent(r.content));
     } else {
       json = Buffer.from(pgJson(r.content), 'utf8');
     }
@@ -451,7 +471,7 @@ export function prepareIngest(input: IngestInput): PreparedIngest {
     bodySm3,
     bodySm3Hex: bodySm3.toString('hex'),
     payloadRejected,
-    contents: encoded.length === 1 ? encoded[0]! : Buffer.concat(encoded, contentBytes),
+    contents: joined(encoded, contentBytes),
     contentAt,
     digests,
     recordCount: input.records.length,
