@@ -7,6 +7,7 @@
 //   BENCH_CONNECTIONS=8           connections of the JSON-batch scenario
 //   BENCH_SINGLE_CONNECTIONS=50   connections of the single-record scenario
 //   BENCH_INTAKE_WORKERS=n        intake.workers of the gateway (default: the config default)
+//   BENCH_INTAKE_MIN_BYTES=n      intake.workerMinBytes of the gateway (default: the config default)
 //   BENCH_CPU_PROF=/some/dir      start the gateway with --cpu-prof, profiles written there on exit
 //   BENCH_GATEWAY_LOG=/some/file  append the gateway's stdout (its log) there
 //
@@ -40,7 +41,9 @@ async function startGateway() {
     'server:', '  port: 0', '  maxInFlight: 512',
     'database:', `  schema: ${schema}`, '  poolSize: 20',
     'departments:', `  dir: ${join(root, 'config/departments')}`,
-    ...(process.env.BENCH_INTAKE_WORKERS === undefined ? [] : ['intake:', `  workers: ${Number(process.env.BENCH_INTAKE_WORKERS)}`]),
+    'intake:',
+    ...(process.env.BENCH_INTAKE_WORKERS === undefined ? [] : [`  workers: ${Number(process.env.BENCH_INTAKE_WORKERS)}`]),
+    ...(process.env.BENCH_INTAKE_MIN_BYTES === undefined ? [] : [`  workerMinBytes: ${Number(process.env.BENCH_INTAKE_MIN_BYTES)}`]),
     'demo:', '  enabled: true', '  hallSim: false',
     'log:', '  level: warn', '',
   ].join('\n'));

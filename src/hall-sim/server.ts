@@ -242,8 +242,9 @@ function readRecord(raw: unknown, index: number, senderDept: string, givenKey: s
   }
   const dv = raw[spec.dataVerField];
   const contentJson = JSONB_SUSPECT.test(json) ? pgJson(raw) : json;
-  const out: ReadRecord = { index, idempotencyKey, recordType, businessKey, contentJson };
-  return typeof dv === 'number' && Number.isInteger(dv) ? { ...out, dataVer: dv } : out;
+  const out: { -readonly [K in keyof ReadRecord]: ReadRecord[K] } = { index, idempotencyKey, recordType, businessKey, contentJson };
+  if (typeof dv === 'number' && Number.isInteger(dv)) out.dataVer = dv;
+  return out;
 }
 
 function hallFinding(reason: Reason): HallFinding {

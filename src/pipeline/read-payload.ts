@@ -69,15 +69,12 @@ export function readPayload(bytes: Uint8Array, options: ReadOptions): ReadPayloa
   const contents = (options.allocate ?? Buffer.allocUnsafe)(size);
   let offset = 0;
   for (const p of parts) offset += p.copy(contents, offset);
-  return {
-    ...(read.format === undefined ? {} : { format: read.format }),
-    ...(read.encoding === undefined ? {} : { encoding: read.encoding }),
-    payloadFindings: read.payloadFindings,
-    ...(doc === undefined ? {} : { kind: doc.kind }),
-    ...(doc?.envelope === undefined ? {} : { envelope: doc.envelope }),
-    records,
-    contents,
-  };
+  const out: Mutable<ReadPayload> = { payloadFindings: read.payloadFindings, records, contents };
+  if (read.format !== undefined) out.format = read.format;
+  if (read.encoding !== undefined) out.encoding = read.encoding;
+  if (doc !== undefined) out.kind = doc.kind;
+  if (doc?.envelope !== undefined) out.envelope = doc.envelope;
+  return out;
 }
 
 /** A record of another type than the route asks for (POST /cases with a power item) is rejected. */
