@@ -64,3 +64,25 @@ t.test('every path (in order, reordered copy, the general writer) agrees with th
   t.throws(() => canonicalJson({ b: { a: NaN } }), TypeError);
   t.ok(checked > 2000);
 });
+
+t.test('remembered key orders never leak from one object shape into another', async (t) => {
+  const check = (value: unknown, name: string) => t.equal(canonicalJson(value), canonicalize(value), name);
+  // The same first key and length, different keys: each must be sorted on its own.
+  check({ m: 1, b: 2, a: 3 }, 'first shape');
+  check({ m: 1, c: 2, a: 3 }, 'same first key and length, another key');
+  check({ m: 1, b: 2, a: 3 }, 'first shape again, from the cache');
+  check({ m: 1, a: 3, b: 2 }, 'same keys in another insertion order');
+  check({ m: 1, b: 2 }, 'a prefix of a remembered shape');
+  // Past the bounds: more first keys than are kept (the cache is cleared), more keys than are kept.
+  for (let i = 0; i < 600; i++) {
+    const o: Record<string, number> = {};
+    o[`k${i}`] = i;
+    o['z'] = 0;
+    o['a'] = 1;
+    check(o, `shape ${i}`);
+  }
+  const wide: Record<string, number> = {};
+  for (let i = 99; i >= 0; i--) wide[`w${String(i).padStart(3, '0')}`] = i;
+  check(wide, 'an object with 100 keys, twice');
+  check(wide, 'an object with 100 keys, twice');
+});
