@@ -34,6 +34,14 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const schema = `bench_${Date.now().toString(36)}`;
 
 
+function intakeConfig() {
+  const lines = [
+    ...(process.env.BENCH_INTAKE_WORKERS === undefined ? [] : [`  workers: ${Number(process.env.BENCH_INTAKE_WORKERS)}`]),
+    ...(process.env.BENCH_INTAKE_MIN_BYTES === undefined ? [] : [`  workerMinBytes: ${Number(process.env.BENCH_INTAKE_MIN_BYTES)}`]),
+  ];
+  return lines.length === 0 ? [] : ['intake:', ...lines];
+}
+
 async function startGateway() {
   const dir = mkdtempSync(join(tmpdir(), 'govgate-bench-'));
   const config = join(dir, 'govgate.yaml');
@@ -41,9 +49,7 @@ async function startGateway() {
     'server:', '  port: 0', '  maxInFlight: 512',
     'database:', `  schema: ${schema}`, '  poolSize: 20',
     'departments:', `  dir: ${join(root, 'config/departments')}`,
-    'intake:',
-    ...(process.env.BENCH_INTAKE_WORKERS === undefined ? [] : [`  workers: ${Number(process.env.BENCH_INTAKE_WORKERS)}`]),
-    ...(process.env.BENCH_INTAKE_MIN_BYTES === undefined ? [] : [`  workerMinBytes: ${Number(process.env.BENCH_INTAKE_MIN_BYTES)}`]),
+    ...intakeConfig(),
     'demo:', '  enabled: true', '  hallSim: false',
     'log:', '  level: warn', '',
   ].join('\n'));

@@ -4,9 +4,13 @@
  *
  * Why workers: the gateway's main thread was its bottleneck for batches. It answers HTTP, checks
  * signatures, runs the group commit and delivery; reading a JSON batch of 100 cases costs it
- * ≈ 2.5 ms more (≈ 4 ms as XML), during which the commit pipeline waits for the event loop.
+ * another ≈ 3.3 ms (≈ 6.8 ms as XML), during which the commit pipeline waits for the event loop.
  * A worker does that work on another core and hands back plain data: the records' metadata
  * (cloned) and their stored JSON (transferred, not copied). docs/performance.md has the figures.
+ *
+ * Why not every payload: a hand-off costs each thread a wake-up, which on the 2-vCPU VM of
+ * docs/performance.md is dear. Single records sent to a worker raised the gateway's CPU per
+ * request from ≈ 275 to ≈ 325 µs and did not raise throughput.
  *
  * How: payloads of at least `minBytes` go to the worker with the fewest jobs; small ones (a single
  * record) are read inline, where the round trip to a worker would cost more than it saves. Workers
