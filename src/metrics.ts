@@ -8,6 +8,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { Db } from './store/db.js';
 import { outboxDepth, destinationStates } from './store/queries/outbox.js';
 import type { Receipt } from './store/queries/ingest.js';
+import type { IntakePoolStats } from './pipeline/intake-pool.js';
 
 export type BreakerState = 'closed' | 'half-open' | 'open';
 const BREAKER_VALUE: Readonly<Record<BreakerState, number>> = { closed: 0, 'half-open': 1, open: 2 };
@@ -23,6 +24,8 @@ export interface GatewayMetrics {
   /** Seconds from the gateway's receipt of a version to the destination's acknowledgement. */
   deliveryLatency(destination: string, seconds: number): void;
   breaker(destination: string, state: BreakerState): void;
+  /** Reports the intake pool's reads (on a worker or the main thread) and lost workers, read at scrape time. */
+  watchIntake(stats: () => IntakePoolStats): void;
 }
 
 export interface MetricsOptions {
@@ -102,5 +105,23 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
     deliveryOutcome: (destination, outcome, count = 1) => outcomes.inc({ destination, outcome }, count),
     deliveryLatency: (destination, seconds) => latency.observe({ destination }, Math.max(0, seconds)),
     breaker: (destination, state) => breakerState.set({ destination }, BREAKER_VALUE[state]),
+    watchIntake(stats) {
+      new Counter({
+        name: 'govgate_intake_payloads_total', help: 'Pushed payloads read, on an intake worker or on the main thread', labelNames: ['thread'], registers: [registry],
+        collect() {
+          const s = stats();
+          this.reset();
+          this.inc({ thread: 'worker' }, s.workerReads);
+          this.inc({ thread: 'main' }, s.inlineReads);
+        },
+      });
+      new Counter({
+        name: 'govgate_intake_workers_lost_total', help: 'Intake workers that exited on their own (their payloads got 503)', registers: [registry],
+        collect() {
+          this.reset();
+          this.inc(stats().workersLost);
+        },
+      });
+    },
   };
 }

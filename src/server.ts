@@ -118,11 +118,13 @@ export async function startGateway(options: StartOptions = {}): Promise<RunningG
       checkDestination: (name) => destinations.find((d) => d.name === name)!.check(),
     });
     const limits = intakeLimits(config);
-    reader = createIntakePool({
+    const pool = createIntakePool({
       workers: config.intake.workers, minBytes: config.intake.workerMinBytes, logger: logger.child({ component: 'intake' }),
       recipe: intakeRecipe(validatorRecipe(config), limits, departments),
       inline: inlineReader({ validator, limits, departments }),
     });
+    reader = pool;
+    metrics.watchIntake(() => pool.stats());
     const app = await buildApp({ config, departments, validator, reader, store, logger, metrics, plugins: [admin] });
     // Pulled payloads take the push path's ingest with the same routing; the runner's hook (cursor,
     // seen digests, ledger) commits in the same transaction, after any hook of ingestOptions.

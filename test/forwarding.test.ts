@@ -43,6 +43,29 @@ t.test('accepted records reach the hall once, with their idempotency keys; versi
   t.match(metrics, /govgate_delivery_latency_seconds_count\{destination="hall"\} 3/);
 });
 
+t.test('batches read on an intake worker are stored, digested and forwarded like any other', async (t) => {
+  const p = await startPair(t, { intake: { workers: 1, workerMinBytes: 0 } });
+  const workerReads = async () => {
+    const text = await (await fetch(`${p.gateway.address}/metrics`)).text();
+    return Number(/govgate_intake_payloads_total\{thread="worker"\} (\d+)/.exec(text)?.[1] ?? 0);
+  };
+  // The worker starts with the first payload and the main thread reads until it is ready.
+  let sent = 0;
+  while ((await workerReads()) === 0) {
+    if (sent >= 200) throw new Error('no payload reached the intake worker');
+    await p.client.submitBatch(batch([caseRecord(`FWD-W${sent}`), caseRecord(`FWD-W${sent}-bad`, { caseNo: '' })]));
+    sent++;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const receipt = await p.client.submitBatch(batch([caseRecord('FWD-W-LAST'), caseRecord('FWD-W-LAST-bad', { caseNo: '' })]));
+  t.same(receipt.counts, { records: 2, accepted: 1, rejected: 1, new: 1, changed: 0, unchanged: 0, stale: 0 });
+  t.ok((await workerReads()) >= 2, 'read on the worker');
+  await p.until('every accepted record at the hall', async () => (await p.hall.storedKeys()).length === sent + 1);
+  t.same(await rows(p.gateway.db, "SELECT count(*)::int AS n FROM records WHERE encode(sha256(convert_to(content::text, 'UTF8')), 'hex') <> encode(digest, 'hex')"), [{ n: 0 }],
+    'each stored content is the canonical JSON its digest was taken over');
+  t.same(await rows(p.gateway.db, 'SELECT count(*)::int AS n FROM rejections'), [{ n: sent + 1 }], 'and each bad record was kept as a rejection');
+});
+
 t.test('the hall refusing a record makes a dead letter with its reason; no retry', async (t) => {
   const p = await startPair(t, { faults: { rejectKeys: ['FWD-BAD'] } });
   await p.client.submitBatch(batch([caseRecord('FWD-OK'), caseRecord('FWD-BAD')]));

@@ -43,6 +43,7 @@ export interface PairOptions {
   readonly delivery?: Record<string, unknown>;
   readonly destination?: Record<string, unknown>;
   readonly routes?: unknown[];
+  readonly intake?: Record<string, unknown>;
 }
 
 export async function startPair(t: Teardown, options: PairOptions = {}): Promise<Pair> {
@@ -63,6 +64,7 @@ export async function startPair(t: Teardown, options: PairOptions = {}): Promise
     }],
     routes: options.routes ?? [{ destination: 'hall' }],
     delivery: { pollIntervalMs: 20, retryBaseMs: 50, retryMaxMs: 500, leaseSeconds: 5, breakerThreshold: 3, breakerCooldownMs: 200, ...options.delivery },
+    ...(options.intake === undefined ? {} : { intake: options.intake }),
   };
   const configFile = join(dir, 'govgate.yaml');
   writeFileSync(configFile, stringify(config));
