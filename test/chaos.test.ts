@@ -41,8 +41,11 @@ if (TEST_DATABASE_URL === undefined) {
       },
     });
     t.teardown(() => hall.close());
-    // Request timeout 1 s: the hall's held sockets (timeouts) are given up on quickly.
-    const config = forwardingConfig(url, db.schema, hall, { batchSize: 200, concurrency: 4 }, { timeoutMs: 1000 });
+    // Request timeout 1 s: the hall's held sockets (timeouts) are given up on quickly. Faults are
+    // drawn per request to the hall, so the short run needs enough requests for every kind to come
+    // up: at least 75 batches (0.9^75 ≈ 0.04 % that no timeout is drawn); 200 per batch for long runs.
+    const deliveryBatch = Math.max(20, Math.min(200, Math.floor(RECORDS / 75)));
+    const config = forwardingConfig(url, db.schema, hall, { batchSize: deliveryBatch, concurrency: 4 }, { timeoutMs: 1000 });
 
     let gw: GatewayProcess = await startGatewayProcess(config);
     t.teardown(() => { gw.child.kill('SIGKILL'); });
