@@ -10,9 +10,9 @@ import type { Config } from './config/schema.js';
 import { openDb, type Db } from './store/db.js';
 import { migrate } from './store/migrate.js';
 import { createPushStore } from './store/push-store.js';
-import type { Validator } from './schemas/validate.js';
-import { buildValidator, validatorRecipe } from './pipeline/validator-recipe.js';
-import { buildApp, intakeLimits } from './http/app.js';
+import { validatorFor, validatorRecipe } from './pipeline/validator-recipe.js';
+import { intakeLimits } from './pipeline/intake.js';
+import { buildApp } from './http/app.js';
 import { createIntakePool, inlineReader, intakeRecipe, type PayloadReader } from './pipeline/intake-pool.js';
 import type { FastifyInstance } from 'fastify';
 import { compileRoutes } from './sync/routing.js';
@@ -58,11 +58,6 @@ export interface StartOptions {
   readonly db?: Db;
 }
 
-
-/** The validator the configuration asks for: batch limit, division table, item catalogue. */
-export function validatorFor(config: Config): Validator {
-  return buildValidator(validatorRecipe(config));
-}
 
 export async function startGateway(options: StartOptions = {}): Promise<RunningGateway> {
   const env = options.env ?? process.env;

@@ -14,7 +14,7 @@ import { parseInstant } from '../adapters/pull/common.js';
 import { pullJobName, runPull } from '../adapters/pull/runner.js';
 import type { AdapterLogger, CheckResult, PullContext, PullRunOutcome } from '../adapters/types.js';
 import { GovgateError } from '../errors.js';
-import { validatorFor } from '../server.js';
+import { validatorFor } from '../pipeline/validator-recipe.js';
 import { openDb } from '../store/db.js';
 import { migrate } from '../store/migrate.js';
 import { ingest } from '../store/queries/ingest.js';

@@ -21,12 +21,7 @@ import { authenticator } from './auth.js';
 import { adminAuthenticator, type AdminAuthenticate } from './admin-auth.js';
 import type { GatewayMetrics } from '../metrics.js';
 import { inlineReader, type PayloadReader } from '../pipeline/intake-pool.js';
-import type { IntakeLimits } from '../pipeline/intake.js';
-
-/** The payload limits of the configuration, as intake takes them. */
-export function intakeLimits(config: Config): IntakeLimits {
-  return { maxBytes: config.limits.maxPayloadBytes, maxDepth: config.limits.maxDepth };
-}
+import { intakeLimits } from '../pipeline/intake.js';
 
 export interface AppOptions {
   readonly config: Config;

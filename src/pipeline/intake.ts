@@ -2,6 +2,7 @@
  * Bytes → validated records: the one path every payload takes, whether pushed, pulled or read
  * from a file by `govgate validate`. Pure: no I/O, no clock.
  */
+import type { Config } from '../config/schema.js';
 import { forRecord, hasErrors, type Finding } from '../schemas/findings.js';
 import type { DocumentResult, RecordResult, Validator } from '../schemas/validate.js';
 import { applyMapping, sourceRecords, type CompiledMapping } from './mapping.js';
@@ -15,6 +16,11 @@ export interface IntakeLimits {
 }
 
 export const DEFAULT_LIMITS: IntakeLimits = { maxBytes: 10 * 1024 * 1024, maxDepth: 32 };
+
+/** The payload limits of the configuration, as intake takes them. */
+export function intakeLimits(config: Config): IntakeLimits {
+  return { maxBytes: config.limits.maxPayloadBytes, maxDepth: config.limits.maxDepth };
+}
 
 // The JSON reader vouched that no string needs trimming: validation skips that walk (~0.6 µs a case record).
 const TRIMMED = { trimmed: true } as const;

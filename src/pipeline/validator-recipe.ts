@@ -24,6 +24,11 @@ export function validatorRecipe(config: Config): ValidatorRecipe {
   };
 }
 
+/** The validator the configuration asks for, built here (the gateway, `govgate pull`). */
+export function validatorFor(config: Config): Validator {
+  return buildValidator(validatorRecipe(config));
+}
+
 export function buildValidator(recipe: ValidatorRecipe): Validator {
   return createValidator({
     maxRecords: recipe.maxRecords,

@@ -388,8 +388,9 @@ function knownDigest(hex: string, algorithm: keyof RawDigests): string {
 }
 
 /**
- * The records' stored forms as one buffer. Views intake cut one after another from one buffer
- * (src/pipeline/read-payload.ts) are that buffer already, and are not copied.
+ * Parts as one buffer, copied only when they are not one already: views cut one after another from
+ * one buffer (a payload's contents from src/pipeline/read-payload.ts, or a group of one) are
+ * returned as a view of it.
  */
 function joined(parts: readonly Uint8Array[], size: number): Buffer {
   const first = parts[0];
@@ -776,9 +777,9 @@ async function groupInTx(tx: Tx, group: readonly PreparedIngest[], route: Router
     raw_ids: [number, number][] | null; head_rows: number; record_rows: number; head_upserts: number; rejection_rows: number;
     outbox_rows: number; receipt_rows: number;
   }>(WRITE, [
-    `[${metaRows.join(',')}]`, bodies.length === 1 ? bodies[0]! : Buffer.concat(bodies, offset), `[${headRows.join(',')}]`,
+    `[${metaRows.join(',')}]`, joined(bodies, offset), `[${headRows.join(',')}]`,
     `[${recordRows.join(',')}]`, `[${rejectionRows.join(',')}]`, `[${receiptRows.join(',')}]`, `[${[...outboxRows.values()].join(',')}]`,
-    contents.length === 1 ? contents[0]! : Buffer.concat(contents, contentBase),
+    joined(contents, contentBase),
   ], { name: 'govgate_ingest_write' });
   const w = rows[0];
   const rawIds = new Map<number, number>((w?.raw_ids ?? []).map(([p, id]) => [p, id]));
