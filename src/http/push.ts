@@ -9,6 +9,7 @@ import type { PayloadReader } from '../pipeline/intake-pool.js';
 import { toIngestInput } from '../pipeline/to-ingest.js';
 import type { RecordType } from '../schemas/spec/index.js';
 import { sendError } from './errors.js';
+import { createTurns } from './turns.js';
 import type { Authenticate, Authenticated } from './auth.js';
 import type { IngestInput, Receipt } from '../store/queries/ingest.js';
 
@@ -59,6 +60,9 @@ function foreignDepartment(auth: Authenticated, dept: string, envelopeSender: st
 
 export const pushRoutes: FastifyPluginAsync<PushOptions> = async (app, opts) => {
   let inFlight = 0;
+  // Reading submissions one per turn of the event loop keeps the group commit's database answers
+  // from queueing behind a burst of them (turns.ts).
+  const turns = createTurns();
 
   const responses = {
     200: opts.schemas.receipt,
@@ -78,6 +82,7 @@ export const pushRoutes: FastifyPluginAsync<PushOptions> = async (app, opts) => 
     let who: Authenticated | undefined;
     let committed = false;
     try {
+      await turns.take();
       const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       who = opts.auth(req, body);
       const contentType = req.headers['content-type'] ?? '';
