@@ -11,6 +11,7 @@
 //   BENCH_INTAKE_MIN_BYTES=n      intake.workerMinBytes of the gateway (default: the config default)
 //   BENCH_CPU_PROF=/some/dir      start the gateway with --cpu-prof, profiles written there on exit
 //   BENCH_GATEWAY_LOG=/some/file  append the gateway's stdout (its log) there
+//   BENCH_NODE_FLAGS="--trace-gc" more node flags for the gateway process, space-separated
 //
 // The gateway runs as its own process (node bin/govgate.js start) on a fresh schema; autocannon
 // generates signed load from this process, on the same machine (both share its 2 cores, as the
@@ -56,7 +57,7 @@ async function startGateway() {
     'demo:', '  enabled: true', '  hallSim: false',
     'log:', '  level: warn', '',
   ].join('\n'));
-  const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [];
+  const prof = [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : []), ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [])];
   const child = spawn(process.execPath, [...prof, join(root, 'bin/govgate.js'), 'start', '--config', config], {
     // GOVGATE_LOG_LEVEL as well as log.level: `govgate start` builds its logger from the
     // environment only (src/cli/start.ts), and a per-request info line costs ≈5% of the gateway's CPU.
