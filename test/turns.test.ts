@@ -40,12 +40,10 @@ t.test('data that arrives during one turn is read before the next turn', async (
       events.push(`turn ${name}`);
       client.write(name);
     }));
-  t.equal(turns.waiting(), 3, 'three callers wait for their turn');
   await Promise.all(all);
   const deadline = Date.now() + 5000;
   while (read.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
   t.same(events, ['turn a', 'read a', 'turn b', 'read b', 'turn c', 'read c'], 'one turn per pass of the event loop, in FIFO order');
-  t.equal(turns.waiting(), 0);
 });
 
 t.test('turns go on after the queue ran empty, and a throwing caller does not stop them', async (t) => {
@@ -58,5 +56,4 @@ t.test('turns go on after the queue ran empty, and a throwing caller does not st
   await t.rejects(failing, /the caller failed/);
   await after;
   await turns.take();
-  t.equal(turns.waiting(), 0);
 });

@@ -21,8 +21,6 @@
 export interface Turns {
   /** Resolves when it is the caller's turn; the caller's synchronous work then runs alone. */
   take(): Promise<void>;
-  /** Callers waiting for their turn. */
-  waiting(): number;
 }
 
 export function createTurns(): Turns {
@@ -49,6 +47,5 @@ export function createTurns(): Turns {
         }
       });
     },
-    waiting: () => queue.length,
   };
 }
