@@ -46,7 +46,7 @@ t.test('data that arrives during one turn is read before the next turn', async (
   t.same(events, ['turn a', 'read a', 'turn b', 'read b', 'turn c', 'read c'], 'one turn per pass of the event loop, in FIFO order');
 });
 
-t.test('turns go on after the queue ran empty, and a throwing caller does not stop them', async (t) => {
+t.test('turns go on after the queue ran empty, and after a caller whose work threw', async (t) => {
   const turns = createTurns();
   await turns.take();
   const failing = turns.take().then(() => {
